@@ -1,0 +1,70 @@
+/* The responder engine: TCP input and output for the addresses we own, the timers, and
+ * the services modes call. */
+#ifndef RSTCRAFT_ENGINE_H
+#define RSTCRAFT_ENGINE_H
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/time.h>
+#include "addrset.h"
+#include "build.h"
+#include "event.h"
+#include "flow.h"
+#include "netio.h"
+#include "pkt.h"
+#include "profile.h"
+#include "rules.h"
+
+/* Accept-queue counters of backlog listeners, keyed by (address, port). */
+struct listenq {
+    uint32_t addr;
+    uint16_t port;
+    uint16_t used;            /* 0: empty slot */
+    uint32_t count;
+};
+#define LISTENQ_SLOTS 4096
+
+struct engine {
+    const struct ruleset *rules;
+    const struct profile *prof;
+    const struct addrset *addrs;
+    struct netio *nio;
+    uint8_t   mac[6];
+    struct flowtab ft;
+    struct tmpl_tcp4 tmpl;
+    struct evout ev;
+    uint64_t  now_us;         /* monotonic, updated per batch */
+    uint64_t  isn_key[2];     /* SipHash key for ISNs and timestamp offsets */
+    uint16_t  ipid_global;
+    uint64_t  rng;
+    struct listenq lq[LISTENQ_SLOTS];
+    uint64_t  rx_frames, rx_malformed, rx_ignored, tx_frames;
+    uint8_t   txbuf[FRAME_MAX];
+};
+
+uint64_t mono_us(void);
+int  engine_init(struct engine *e, const struct ruleset *rules, const struct profile *prof,
+                 const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
+                 uint32_t max_flows, char *err);
+void engine_free(struct engine *e);
+/* One received frame (already parsed). */
+void engine_rx(struct engine *e, const struct frame *f);
+/* Run every timer due by now; returns the next deadline (0: none). */
+uint64_t engine_timers(struct engine *e);
+
+/* --- services for modes --- */
+void engine_app_timer(struct engine *e, struct flow *fl, uint32_t ms);
+/* The application reads up to n bytes of what is queued. */
+void engine_app_read(struct engine *e, struct flow *fl, uint32_t n);
+/* The application closes: RST|ACK when data is unread (Linux __tcp_close, RFC 2525 §2.17),
+ * FIN otherwise. The flow may be freed: do not touch fl afterwards. */
+void engine_app_close(struct engine *e, struct flow *fl);
+/* The application writes n bytes (echo). */
+void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n);
+/* The accept-queue counter of (addr, port); NULL when the table is full. */
+uint32_t *engine_listenq(struct engine *e, uint32_t addr, uint16_t port);
+/* An event about fl, addresses and mode filled in. */
+struct ev flow_ev(const struct flow *fl, enum ev_kind k);
+/* Report an event about fl. */
+void engine_event(struct engine *e, struct flow *fl, enum ev_kind k, int in_flags,
+                  uint32_t in_len, int out_flags);
+#endif

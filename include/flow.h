@@ -1,0 +1,84 @@
+/* Per-connection state and the flow table: a fixed pool (bounded by --max-flows), an
+ * intrusive hash, and a binary heap of timer deadlines. Nothing is allocated per packet:
+ * the pool and the buckets are reserved once and only touched pages become resident. */
+#ifndef RSTCRAFT_FLOW_H
+#define RSTCRAFT_FLOW_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+struct rule;
+
+enum tcp_state {
+    ST_FREE = 0,
+    ST_SYN_PENDING,   /* SYN received, SYN-ACK held back (delay mode) */
+    ST_SYN_RCVD,
+    ST_ESTABLISHED,
+    ST_CLOSE_WAIT,    /* peer sent FIN, the application has not closed */
+    ST_LAST_ACK,
+    ST_FIN_WAIT1,
+    ST_FIN_WAIT2,
+    ST_CLOSING,
+    ST_TIME_WAIT,
+};
+const char *tcp_state_name(enum tcp_state s);
+
+enum timer_kind { TM_NONE = 0, TM_SYNACK, TM_APP, TM_RTX, TM_LINGER };
+
+struct flow {
+    uint32_t next;            /* hash chain / free list: index + 1, 0 = end */
+    uint32_t hpos;            /* position in the timer heap + 1, 0 = not armed */
+    uint64_t deadline_us;     /* monotonic microseconds */
+    uint64_t syn_us;          /* when the SYN arrived */
+    uint64_t synack_us;       /* when the first SYN-ACK left */
+    const struct rule *rule;
+    uint32_t caddr, saddr;    /* peer (client) and our address, host order */
+    uint16_t cport, sport;
+    uint8_t  cmac[6];
+    uint8_t  state;           /* enum tcp_state */
+    uint8_t  timer;           /* enum timer_kind */
+    uint8_t  rtx;             /* retransmissions so far */
+    uint8_t  snd_wscale, rcv_wscale;
+    bool     ws_ok, sack_ok, ts_ok;
+    bool     app_read_done;   /* the emulated application did its one read */
+    bool     app_closed;
+    bool     holds_slot;      /* counted in a backlog accept queue */
+    bool     doomed;          /* backlog overflow: the final ACK gets RST */
+    bool     peer_fin;
+    uint16_t peer_mss;
+    uint16_t ip_id;
+    uint32_t iss, snd_una, snd_nxt, snd_wnd;
+    uint32_t irs, rcv_nxt;
+    uint32_t ts_recent, ts_off;
+    uint32_t unread;          /* in-order bytes the application has not read */
+    uint32_t rcvd;            /* in-order bytes received in all */
+    uint32_t synack_delay_us; /* delay mode: hold the SYN-ACK this long */
+    uint8_t  nofo;            /* out-of-order ranges held (sequence only, data discarded) */
+    struct { uint32_t l, r; } ofo[4];
+};
+
+struct flowtab {
+    struct flow *v;           /* pool, max entries */
+    uint32_t max, used, hwm;  /* capacity, live flows, high-water mark of the pool */
+    uint32_t free_head;       /* index + 1 */
+    uint32_t *bucket;         /* index + 1, 0 = empty */
+    uint32_t nbucket_mask;
+    uint64_t seed;
+    uint32_t *heap;           /* flow indices ordered by deadline */
+    uint32_t nheap;
+};
+
+int  flowtab_init(struct flowtab *t, uint32_t max);   /* 0 or -1 (ENOMEM) */
+void flowtab_free(struct flowtab *t);
+struct flow *flow_lookup(struct flowtab *t, uint32_t caddr, uint16_t cport, uint32_t saddr, uint16_t sport);
+/* A new zeroed flow keyed so, or NULL when the table is full. */
+struct flow *flow_new(struct flowtab *t, uint32_t caddr, uint16_t cport, uint32_t saddr, uint16_t sport);
+void flow_del(struct flowtab *t, struct flow *f);
+static inline uint32_t flow_index(const struct flowtab *t, const struct flow *f) { return (uint32_t)(f - t->v); }
+
+/* Timers: one per flow; arming again moves it. */
+void timer_arm(struct flowtab *t, struct flow *f, enum timer_kind k, uint64_t deadline_us);
+void timer_cancel(struct flowtab *t, struct flow *f);
+/* The flow whose deadline is earliest, or NULL. */
+static inline struct flow *timer_peek(struct flowtab *t) { return t->nheap ? &t->v[t->heap[0]] : NULL; }
+#endif

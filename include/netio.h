@@ -1,0 +1,39 @@
+/* The wire: libpcap captures (inbound only, immediate mode, non-blocking), libnet sends
+ * whole frames at the link layer (LIBNET_LINK_ADV, libnet_adv_write_link), and an optional
+ * pcap file records every frame received and sent. */
+#ifndef RSTCRAFT_NETIO_H
+#define RSTCRAFT_NETIO_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/time.h>
+
+struct netio {
+    void    *pcap;          /* pcap_t */
+    void    *libnet;        /* libnet_t */
+    void    *dumper;        /* pcap_dumper_t, NULL without -w */
+    void    *dead;          /* pcap_t from pcap_open_dead for the dumper */
+    int      fd;            /* selectable capture fd */
+    int      ifindex;
+    uint8_t  mac[6];        /* the interface's MAC */
+    char     ifname[64];
+    uint64_t rx, tx, tx_err, rx_drop_kernel;
+};
+
+#define NETIO_ERRLEN 512
+/* Open capture and send handles on ifname. bpf may be NULL (everything).
+ * Errors are one line in err: "no such interface: veth9", "permission denied: capture
+ * on eth0 needs root or CAP_NET_RAW". Returns 0 or -1. */
+int  netio_open(struct netio *n, const char *ifname, const char *bpf, char *err);
+/* Record every frame received and sent into path (pcap, Ethernet). Returns 0 or -1. */
+int  netio_dump_open(struct netio *n, const char *path, char *err);
+/* Send one complete Ethernet frame. Returns 0 or -1 (counted in tx_err). */
+int  netio_send(struct netio *n, const uint8_t *frame, size_t len);
+typedef void (*netio_rx_fn)(void *user, const struct timeval *ts, const uint8_t *frame,
+                            size_t caplen, size_t wirelen);
+/* Hand every frame waiting now to fn (non-blocking). Returns frames handled, or -1. */
+int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
+/* Flush the pcap file so far (also done by netio_close). */
+void netio_flush(struct netio *n);
+void netio_close(struct netio *n);
+#endif

@@ -1,0 +1,221 @@
+/* Engine glue: set-up, frame dispatch, timers, and the services modes call. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include "arp.h"
+#include "engine.h"
+#include "mode.h"
+#include "tcp_in.h"
+#include "tcp_out.h"
+
+uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int engine_init(struct engine *e, const struct ruleset *rules, const struct profile *prof,
+                const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
+                uint32_t max_flows, char *err)
+{
+    memset(e, 0, sizeof *e);
+    e->rules = rules;
+    e->prof = prof;
+    e->addrs = addrs;
+    e->nio = nio;
+    memcpy(e->mac, mac, 6);
+    if (getrandom(e->isn_key, sizeof e->isn_key, 0) != (ssize_t)sizeof e->isn_key ||
+        getrandom(&e->rng, sizeof e->rng, 0) != (ssize_t)sizeof e->rng) {
+        e->isn_key[0] = mono_us() * 0x9e3779b97f4a7c15ULL;
+        e->rng = e->isn_key[0] ^ 0x5851f42d4c957f2dULL;
+    }
+    e->rng |= 1;
+    e->ipid_global = (uint16_t)e->rng;
+    if (tmpl_tcp4_init(&e->tmpl, mac, mac, err) != 0)
+        return -1;
+    if (flowtab_init(&e->ft, max_flows) != 0) {
+        strcpy(err, "cannot reserve the flow table (--max-flows too large for this machine)");
+        return -1;
+    }
+    e->now_us = mono_us();
+    return 0;
+}
+
+void engine_free(struct engine *e)
+{
+    flowtab_free(&e->ft);
+}
+
+static bool answerable_source(const struct frame *f)
+{
+    /* RFC 1122 4.2.3.10: never answer a segment from a broadcast or multicast address */
+    uint32_t s = f->saddr;
+    if (s == 0 || s == 0xffffffffu || (s >> 28) == 0xe)
+        return false;
+    return !(f->eth_src[0] & 1);
+}
+
+void engine_rx(struct engine *e, const struct frame *f)
+{
+    e->rx_frames++;
+    if (f->l3 == L3_ARP && f->err == PKT_OK) {
+        uint8_t out[64];
+        size_t n = arp_answer(f, e->addrs, e->mac, out, sizeof out);
+        if (n && netio_send(e->nio, out, n) == 0)
+            e->tx_frames++;
+        return;
+    }
+    if (f->err != PKT_OK) {
+        e->rx_malformed++;
+        return;
+    }
+    if (f->l3 != L3_IPV4 || f->l4 != L4_TCP || memcmp(f->eth_dst, e->mac, 6) != 0 ||
+        !addrset_has(e->addrs, f->daddr) || !answerable_source(f)) {
+        e->rx_ignored++;
+        return;
+    }
+    tcp_input(e, f);
+}
+
+static void synack_timer(struct engine *e, struct flow *fl)
+{
+    const struct profile *p = e->prof;
+    if (fl->state == ST_SYN_PENDING) {
+        /* the delayed SYN-ACK: its timer was the SYN's arrival plus the delay */
+        tcp_synack_first(e, fl);
+        return;
+    }
+    if (fl->state != ST_SYN_RCVD)
+        return;
+    if (fl->rtx >= p->synack_retries) {
+        engine_event(e, fl, EV_SYNACK_TIMEOUT, -1, 0, -1);
+        flow_release(e, fl);
+        return;
+    }
+    fl->rtx++;
+    tcp_synack_again(e, fl, -1);
+    /* Linux reqsk_timer_handler: the timeout doubles with each retransmission */
+    timer_arm(&e->ft, fl, TM_SYNACK, e->now_us + ((uint64_t)p->synack_rto_ms * 1000 << fl->rtx));
+}
+
+static void rtx_timer(struct engine *e, struct flow *fl)
+{
+    /* our FIN went unacknowledged: send it again, then give up (tcp_orphan_retries) */
+    if (fl->rtx >= 6 || !fl->app_closed) {
+        flow_release(e, fl);
+        return;
+    }
+    fl->rtx++;
+    fl->snd_nxt--;
+    tcp_send_flow(e, fl, TH_FIN | TH_ACK, NULL, 0);
+    timer_arm(&e->ft, fl, TM_RTX, e->now_us + (200000ull << fl->rtx));
+}
+
+uint64_t engine_timers(struct engine *e)
+{
+    e->now_us = mono_us();
+    struct flow *fl;
+    while ((fl = timer_peek(&e->ft)) && fl->deadline_us <= e->now_us) {
+        enum timer_kind k = (enum timer_kind)fl->timer;
+        timer_cancel(&e->ft, fl);
+        switch (k) {
+        case TM_SYNACK: synack_timer(e, fl); break;
+        case TM_APP:
+            if (fl->rule->mode->on_app_timer)
+                fl->rule->mode->on_app_timer(e, fl->rule, fl);
+            break;
+        case TM_RTX: rtx_timer(e, fl); break;
+        case TM_LINGER: flow_release(e, fl); break;
+        case TM_NONE: break;
+        }
+    }
+    fl = timer_peek(&e->ft);
+    return fl ? fl->deadline_us : 0;
+}
+
+void engine_app_timer(struct engine *e, struct flow *fl, uint32_t ms)
+{
+    timer_arm(&e->ft, fl, TM_APP, e->now_us + (uint64_t)ms * 1000);
+}
+
+void engine_app_read(struct engine *e, struct flow *fl, uint32_t n)
+{
+    (void)e;
+    fl->unread -= n < fl->unread ? n : fl->unread;
+}
+
+void engine_app_close(struct engine *e, struct flow *fl)
+{
+    if (fl->app_closed)
+        return;
+    fl->app_closed = true;
+    if (fl->state != ST_ESTABLISHED && fl->state != ST_CLOSE_WAIT)
+        return;
+    timer_cancel(&e->ft, fl);
+    if (fl->unread) {
+        /* __tcp_close: data the application never read -> abortive close
+         * (tcp_send_active_reset: RST|ACK at SND.NXT / RCV.NXT), RFC 2525 §2.17 */
+        tcp_send_flow(e, fl, TH_RST | TH_ACK, NULL, 0);
+        struct ev ev = flow_ev(fl, EV_UNREAD_RESET);
+        ev.out_flags = TH_RST | TH_ACK;
+        ev.unread = fl->unread;
+        ev_emit(&e->ev, &ev);
+        flow_release(e, fl);
+        return;
+    }
+    fl->state = fl->state == ST_ESTABLISHED ? ST_FIN_WAIT1 : ST_LAST_ACK;
+    fl->rtx = 0;
+    tcp_send_flow(e, fl, TH_FIN | TH_ACK, NULL, 0);
+    engine_event(e, fl, EV_FIN_CLOSE, -1, 0, TH_FIN | TH_ACK);
+    timer_arm(&e->ft, fl, TM_RTX, e->now_us + 200000);
+}
+
+void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n)
+{
+    if (fl->state != ST_ESTABLISHED && fl->state != ST_CLOSE_WAIT)
+        return;
+    size_t mss = fl->peer_mss ? fl->peer_mss : 536;
+    if (fl->ts_ok && mss > 12)
+        mss -= 12;
+    while (n) {
+        size_t k = n < mss ? n : mss;
+        tcp_send_flow(e, fl, TH_ACK | (k == n ? TH_PSH : 0), data, k);
+        data += k;
+        n -= k;
+    }
+}
+
+uint32_t *engine_listenq(struct engine *e, uint32_t addr, uint16_t port)
+{
+    uint32_t h = (addr * 2654435761u ^ port * 40503u) & (LISTENQ_SLOTS - 1);
+    for (uint32_t i = 0; i < LISTENQ_SLOTS; i++) {
+        struct listenq *q = &e->lq[(h + i) & (LISTENQ_SLOTS - 1)];
+        if (!q->used) {
+            q->used = 1;
+            q->addr = addr;
+            q->port = port;
+            return &q->count;
+        }
+        if (q->addr == addr && q->port == port)
+            return &q->count;
+    }
+    return NULL;
+}
+
+struct ev flow_ev(const struct flow *fl, enum ev_kind k)
+{
+    struct ev ev = ev_make(k);
+    ev.mode = fl->rule ? fl->rule->mode->name : "-";
+    ev.src = fl->caddr; ev.sport = fl->cport; ev.dst = fl->saddr; ev.dport = fl->sport;
+    return ev;
+}
+
+void engine_event(struct engine *e, struct flow *fl, enum ev_kind k, int in_flags,
+                  uint32_t in_len, int out_flags)
+{
+    struct ev ev = flow_ev(fl, k);
+    ev.in_flags = in_flags; ev.in_len = in_len; ev.out_flags = out_flags;
+    ev_emit(&e->ev, &ev);
+}

@@ -1,0 +1,89 @@
+/* Event lines: text for people, JSON Lines for scripts; the same fields in both. */
+#include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
+#include "addrset.h"
+#include "event.h"
+#include "pkt.h"
+
+#define EV_NAME(id, name, sc, desc) name,
+#define EV_SC(id, name, sc, desc) sc,
+#define EV_DESC(id, name, sc, desc) desc,
+static const char *const names[] = { EVENT_LIST(EV_NAME) };
+static const int scenarios[] = { EVENT_LIST(EV_SC) };
+static const char *const descs[] = { EVENT_LIST(EV_DESC) };
+
+const char *ev_name(enum ev_kind k) { return (unsigned)k < EV__N ? names[k] : "?"; }
+int ev_scenario(enum ev_kind k) { return (unsigned)k < EV__N ? scenarios[k] : 0; }
+
+static void emit_json(FILE *out, const struct ev *e, const struct timeval *tv)
+{
+    char a[16], b[16], fi[16], fo[16];
+    fprintf(out, "{\"ts\":%lld.%06ld,\"event\":\"%s\",\"mode\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
+            "\"dst\":\"%s\",\"dport\":%u",
+            (long long)tv->tv_sec, (long)tv->tv_usec, names[e->kind], e->mode,
+            ip4_str(e->src, a), e->sport, ip4_str(e->dst, b), e->dport);
+    if (e->in_flags >= 0)
+        fprintf(out, ",\"in\":\"%s\",\"in_len\":%u", tcp_flags_str((uint8_t)e->in_flags, fi), e->in_len);
+    if (e->out_flags >= 0)
+        fprintf(out, ",\"out\":\"%s\"", tcp_flags_str((uint8_t)e->out_flags, fo));
+    if (e->delay_ms >= 0)
+        fprintf(out, ",\"delay_ms\":%.3f", e->delay_ms);
+    if (e->unread >= 0)
+        fprintf(out, ",\"unread\":%lld", (long long)e->unread);
+    if (e->rtx >= 0)
+        fprintf(out, ",\"rtx\":%d", e->rtx);
+    if (scenarios[e->kind])
+        fprintf(out, ",\"scenario\":%d", scenarios[e->kind]);
+    fputs("}\n", out);
+}
+
+static void emit_text(FILE *out, const struct ev *e, const struct timeval *tv)
+{
+    char a[16], b[16], fi[16], fo[16];
+    struct tm tm;
+    localtime_r(&tv->tv_sec, &tm);
+    fprintf(out, "%02d:%02d:%02d.%06ld %-22s %-11s %s:%u > %s:%u", tm.tm_hour, tm.tm_min,
+            tm.tm_sec, (long)tv->tv_usec, names[e->kind], e->mode, ip4_str(e->src, a), e->sport,
+            ip4_str(e->dst, b), e->dport);
+    fprintf(out, " in=%s", e->in_flags >= 0 ? tcp_flags_str((uint8_t)e->in_flags, fi) : "-");
+    if (e->in_len)
+        fprintf(out, "+%u", e->in_len);
+    fprintf(out, " out=%s", e->out_flags >= 0 ? tcp_flags_str((uint8_t)e->out_flags, fo) : "-");
+    if (e->delay_ms >= 0)
+        fprintf(out, " delay=%.3fms", e->delay_ms);
+    if (e->unread >= 0)
+        fprintf(out, " unread=%lld", (long long)e->unread);
+    if (e->rtx >= 0)
+        fprintf(out, " rtx=%d", e->rtx);
+    if (scenarios[e->kind])
+        fprintf(out, "  [case %d: %s]", scenarios[e->kind], descs[e->kind]);
+    fputc('\n', out);
+}
+
+void ev_emit(struct evout *o, const struct ev *e)
+{
+    o->counts[e->kind]++;
+    o->total++;
+    if (o->quiet || !o->out)
+        return;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    if (o->json)
+        emit_json(o->out, e, &tv);
+    else
+        emit_text(o->out, e, &tv);
+    fflush(o->out);
+}
+
+void ev_print_counts(const struct evout *o, FILE *to)
+{
+    fputs("rstcraft: counts:", to);
+    int any = 0;
+    for (int k = 0; k < EV__N; k++)
+        if (o->counts[k]) {
+            fprintf(to, " %s=%llu", names[k], (unsigned long long)o->counts[k]);
+            any = 1;
+        }
+    fputs(any ? "\n" : " none\n", to);
+}

@@ -1,0 +1,22 @@
+/* delay: the SYN-ACK leaves --delay ms after the SYN (case 3: a client that bounded its
+ * connect() below that gives up, and its kernel resets our late SYN-ACK). */
+#include "engine.h"
+#include "mode.h"
+#include "mode_open.h"
+
+static enum syn_verdict delay_on_syn(struct engine *e, const struct rule *r, struct flow *fl,
+                                     const struct frame *f)
+{
+    (void)e; (void)f;
+    fl->synack_delay_us = r->p.delay_ms * 1000u;
+    return SYN_ACCEPT;
+}
+
+const struct mode_ops mode_delay = {
+    .name = "delay",
+    .summary = "SYN-ACK after --delay MS (default 110), then as open; a client RST to it is client-abort",
+    .kind = PORT_LISTEN,
+    .on_syn = delay_on_syn,
+    .on_data = open_on_data,
+    .on_peer_fin = open_on_peer_fin,
+};

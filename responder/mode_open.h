@@ -1,0 +1,11 @@
+/* The open mode's callbacks, reused by modes that behave as open once connected. */
+#ifndef RSTCRAFT_MODE_OPEN_H
+#define RSTCRAFT_MODE_OPEN_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "mode.h"
+enum syn_verdict open_on_syn(struct engine *e, const struct rule *r, struct flow *fl, const struct frame *f);
+void open_on_data(struct engine *e, const struct rule *r, struct flow *fl, const uint8_t *data, size_t n, bool psh);
+void open_on_peer_fin(struct engine *e, const struct rule *r, struct flow *fl);
+#endif

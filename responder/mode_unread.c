@@ -1,0 +1,61 @@
+/* unread and after-close: the seed's server. The application reads once, --read bytes,
+ * then closes. Whether that close is a FIN or an RST is the kernel's rule, applied by
+ * engine_app_close: RST when bytes remain unread (case 4). After a FIN, data from the peer
+ * meets a closed socket and is reset (case 5). The read happens when the sender pushes
+ * (PSH ends a write) or after --read-wait ms of quiet, as a blocked read() would return
+ * with what arrived. */
+#include "engine.h"
+#include "mode.h"
+#include "mode_open.h"
+
+static void app_read_and_close(struct engine *e, const struct rule *r, struct flow *fl)
+{
+    if (fl->app_read_done)
+        return;
+    fl->app_read_done = true;
+    engine_app_read(e, fl, r->p.read_bytes);
+    engine_app_close(e, fl);
+}
+
+static void unread_on_data(struct engine *e, const struct rule *r, struct flow *fl,
+                           const uint8_t *data, size_t n, bool psh)
+{
+    (void)data; (void)n;
+    if (fl->app_read_done)
+        return;
+    if (psh || fl->unread >= r->p.read_bytes)
+        app_read_and_close(e, r, fl);
+    else
+        engine_app_timer(e, fl, r->p.read_wait_ms);
+}
+
+static void unread_on_timer(struct engine *e, const struct rule *r, struct flow *fl)
+{
+    app_read_and_close(e, r, fl);
+}
+
+static void unread_on_peer_fin(struct engine *e, const struct rule *r, struct flow *fl)
+{
+    /* read() would return what is queued, then the application closes */
+    app_read_and_close(e, r, fl);
+}
+
+const struct mode_ops mode_unread = {
+    .name = "unread",
+    .summary = "accept, read --read BYTES once, close: RST|ACK when data remains unread, FIN otherwise",
+    .kind = PORT_LISTEN,
+    .on_syn = open_on_syn,
+    .on_data = unread_on_data,
+    .on_peer_fin = unread_on_peer_fin,
+    .on_app_timer = unread_on_timer,
+};
+
+const struct mode_ops mode_after_close = {
+    .name = "after-close",
+    .summary = "accept, read --read BYTES, close with FIN; data arriving afterwards gets RST",
+    .kind = PORT_LISTEN,
+    .on_syn = open_on_syn,
+    .on_data = unread_on_data,
+    .on_peer_fin = unread_on_peer_fin,
+    .on_app_timer = unread_on_timer,
+};

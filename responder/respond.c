@@ -1,0 +1,221 @@
+/* `rstcraft [respond]`: set-up in the order safety needs (capture and send handles, kernel
+ * check, ARP probe, privilege drop), then one loop: frames in, timers due, until a signal,
+ * --count or --duration. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "arp.h"
+#include "cmds.h"
+#include "config.h"
+#include "engine.h"
+#include "kguard.h"
+#include "mode.h"
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+struct loop {
+    struct engine *e;
+    struct frame f;
+};
+
+static void rx_frame(void *user, const struct timeval *ts, const uint8_t *data, size_t caplen,
+                     size_t wirelen)
+{
+    (void)ts; (void)wirelen;
+    struct loop *l = user;
+    pkt_parse(&l->f, data, caplen);
+    engine_rx(l->e, &l->f);
+}
+
+static void list_profiles(void)
+{
+    for (const struct profile *const *p = profile_all(); *p; p++)
+        printf("%-20s %-10s %s\n", (*p)->name, (*p)->os, (*p)->summary);
+}
+
+static int fail(const char *msg, int code)
+{
+    fprintf(stderr, "%s%s\n", strncmp(msg, "rstcraft:", 9) == 0 ? "" : "rstcraft: ", msg);
+    return code;
+}
+
+/* The kernel must not answer for our addresses: refuse, or guard with nftables. */
+static int keep_kernel_out(const struct resp_config *c, char *err, size_t errlen)
+{
+    uint32_t owned[16];
+    int n = kguard_kernel_owned(&c->addrs, owned, 16, err);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (!c->kernel_guard) {
+        char a[16];
+        snprintf(err, errlen,
+                 "%s is an address of this namespace's kernel, which would answer for it too "
+                 "(RSTs of its own); use an address the kernel does not own, delete it "
+                 "(ip addr del), or pass --kernel-guard to drop the kernel's RSTs for it "
+                 "with a scoped nftables rule", ip4_str(owned[0], a));
+        return -1;
+    }
+    struct addrset only = {0};
+    for (int i = 0; i < n && i < 16; i++)
+        addrset_add(&only, owned[i]);
+    int rc = kguard_nft_install(&only, NULL, err, errlen);
+    addrset_free(&only);
+    return rc;
+}
+
+static int probe_addresses(struct netio *nio, const struct resp_config *c, char *err, size_t errlen)
+{
+    struct arp_probe_cfg pc = { .probes = 3, .interval_ms = c->probe_ms, .wait_ms = c->probe_ms };
+    uint32_t who;
+    uint8_t mac[6];
+    char e2[NETIO_ERRLEN] = "";
+    int rc = arp_probe(nio, &c->addrs, &pc, &who, mac, e2);
+    if (rc < 0) {
+        snprintf(err, errlen, "ARP probe failed: %s", e2);
+        return -1;
+    }
+    if (rc == 1) {
+        char a[16];
+        snprintf(err, errlen, "%s is already in use by %02x:%02x:%02x:%02x:%02x:%02x "
+                 "(RFC 5227 probe answered); pick another address or pass --force",
+                 ip4_str(who, a), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+        return c->force ? 1 : -1;
+    }
+    return 0;
+}
+
+static void install_signals(sigset_t *unblocked)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    /* signals are only taken inside ppoll, so a stop can never be lost between the
+     * check and the sleep */
+    sigprocmask(SIG_BLOCK, &block, unblocked);
+}
+
+static void run(struct engine *e, struct netio *nio, const struct resp_config *c)
+{
+    struct loop l = { .e = e };
+    sigset_t unblocked;
+    install_signals(&unblocked);
+    uint64_t start = mono_us();
+    uint64_t end = c->duration_s > 0 ? start + (uint64_t)(c->duration_s * 1e6) : 0;
+    struct pollfd pfd = { .fd = nio->fd, .events = POLLIN };
+    while (!stop_signal) {
+        uint64_t next = engine_timers(e);
+        if (c->count && e->ev.total >= c->count)
+            break;
+        uint64_t now = mono_us();
+        if (end && now >= end)
+            break;
+        uint64_t wake = next;
+        if (end && (!wake || end < wake))
+            wake = end;
+        struct timespec ts, *tsp = NULL;
+        if (c->busy_poll) {
+            ts.tv_sec = 0;
+            ts.tv_nsec = 0;
+            tsp = &ts;
+        } else if (wake) {
+            uint64_t d = wake > now ? wake - now : 0;
+            ts.tv_sec = (time_t)(d / 1000000u);
+            ts.tv_nsec = (long)(d % 1000000u) * 1000;
+            tsp = &ts;
+        }
+        int r = ppoll(&pfd, 1, tsp, &unblocked);
+        if (r < 0 && errno != EINTR)
+            break;
+        e->now_us = mono_us();
+        if (r > 0 || c->busy_poll)
+            netio_dispatch(nio, rx_frame, &l);
+    }
+    sigprocmask(SIG_SETMASK, &unblocked, NULL);
+}
+
+int respond_main(int argc, char **argv)
+{
+    static struct resp_config c;
+    static struct netio nio;
+    static struct engine e;
+    char err[1024] = "";
+    int rc = config_parse(&c, argc, argv, err, sizeof err);
+    if (rc == 1)
+        return 0;
+    if (rc != 0)
+        return fail(err, 2);
+    if (c.list_profiles) {
+        list_profiles();
+        config_free(&c);
+        return 0;
+    }
+    const struct profile *prof = profile_find(c.profile[0] ? c.profile : "linux");
+    if (!prof) {
+        snprintf(err, sizeof err, "unknown profile '%s' (see --list-profiles)", c.profile);
+        config_free(&c);
+        return fail(err, 2);
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int code = 3;
+    if (netio_open(&nio, c.iface, NULL, err) != 0)
+        goto out_cfg;
+    uint8_t mac[6];
+    memcpy(mac, c.have_mac ? c.mac : nio.mac, 6);
+    if (keep_kernel_out(&c, err, sizeof err) != 0)
+        goto out_nio;
+    if (c.pcap_out && netio_dump_open(&nio, c.pcap_out, err) != 0)
+        goto out_nio;
+    if (!c.no_probe) {
+        int p = probe_addresses(&nio, &c, err, sizeof err);
+        if (p < 0)
+            goto out_nio;
+        if (p > 0)
+            fprintf(stderr, "rstcraft: warning: %s (--force: claiming it anyway)\n", err);
+    }
+    if (c.user && privdrop(c.user, err, sizeof err) != 0)
+        goto out_nio;
+    if (engine_init(&e, &c.rules, prof, &c.addrs, &nio, mac, c.max_flows, err) != 0)
+        goto out_nio;
+    e.ev.out = stdout;
+    e.ev.json = c.json;
+    e.ev.quiet = c.quiet;
+    if (!c.no_probe)
+        arp_announce(&nio, &c.addrs, mac);
+    char a[16];
+    fprintf(stderr, "rstcraft: ready: %s %02x:%02x:%02x:%02x:%02x:%02x, %zu address%s from %s, "
+            "profile %s, default %s\n", c.iface, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+            c.addrs.n, c.addrs.n == 1 ? "" : "es", ip4_str(c.addrs.v[0], a), prof->name,
+            c.rules.dflt.mode->name);
+    run(&e, &nio, &c);
+    netio_flush(&nio);
+    ev_print_counts(&e.ev, stderr);
+    fprintf(stderr, "rstcraft: frames: %llu received, %llu sent, %llu malformed, %u flows live\n",
+            (unsigned long long)e.rx_frames, (unsigned long long)e.tx_frames,
+            (unsigned long long)e.rx_malformed, e.ft.used);
+    code = 0;
+    engine_free(&e);
+out_nio:
+    kguard_nft_remove();
+    netio_close(&nio);
+out_cfg:
+    if (code)
+        fail(err, code);
+    config_free(&c);
+    return code;
+}

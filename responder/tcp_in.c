@@ -1,0 +1,434 @@
+/* TCP input: the per-flow state machine of a passive opener, after RFC 9293 §3.10.7 with
+ * RFC 5961 RST/SYN/ACK hardening, and Linux where it chooses (tcp_minisocks.c
+ * tcp_check_req for SYN_RECV, tcp_input.c tcp_validate_incoming / tcp_rcv_state_process
+ * for the synchronized states, tcp_ipv4.c tcp_v4_send_reset for segments with no socket). */
+#include <string.h>
+#include <time.h>
+#include "isn.h"
+#include "mode.h"
+#include "tcp_in.h"
+#include "tcp_out.h"
+
+static const struct mode_ops *mode_of(const struct flow *fl) { return fl->rule->mode; }
+
+void flow_release(struct engine *e, struct flow *fl)
+{
+    const struct mode_ops *m = mode_of(fl);
+    if (m->on_release)
+        m->on_release(e, fl->rule, fl);
+    flow_del(&e->ft, fl);
+}
+
+static void event_for_frame(struct engine *e, const struct frame *f, const struct rule *r,
+                            enum ev_kind k, int out_flags)
+{
+    struct ev ev = ev_make(k);
+    ev.mode = r->mode->name;
+    ev.src = f->saddr; ev.sport = f->sport; ev.dst = f->daddr; ev.dport = f->dport;
+    ev.in_flags = f->flags; ev.in_len = (uint32_t)f->payload_len; ev.out_flags = out_flags;
+    ev_emit(&e->ev, &ev);
+}
+
+/* A port that is closed (no socket): RST per RFC 793, or silence when the profile's
+ * firewall drops it. */
+static void closed_port(struct engine *e, const struct frame *f, const struct rule *r)
+{
+    if (e->prof->closed_silent) {
+        if (f->flags & TH_SYN)
+            event_for_frame(e, f, r, EV_SILENT_DROP, -1);
+        return;
+    }
+    int out = tcp_send_reset_for(e, f);
+    if (out >= 0)
+        event_for_frame(e, f, r, (f->flags & TH_SYN) && !(f->flags & TH_ACK) ? EV_CLOSED_PORT : EV_UNKNOWN_FLOW, out);
+}
+
+static uint32_t rng_next(struct engine *e)
+{
+    e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
+    return (uint32_t)(e->rng >> 16);
+}
+
+static uint32_t isn_for(struct engine *e, const struct frame *f)
+{
+    if (e->prof->isn == ISN_RANDOM)
+        return rng_next(e);
+    /* secure_tcp_seq: keyed hash of the 4-tuple plus a clock ticking every 64 ns */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, f->dport, f->sport, 0) +
+           (uint32_t)(ns >> 6);
+}
+
+/* Evict the half-open flow whose timer is due first, as a full SYN queue drops its
+ * oldest request (Linux reqsk_queue_drop under pressure). */
+static bool evict_half_open(struct engine *e)
+{
+    struct flow *old = timer_peek(&e->ft);
+    if (!old || (old->state != ST_SYN_RCVD && old->state != ST_SYN_PENDING))
+        return false;
+    engine_event(e, old, EV_TABLE_FULL, -1, 0, -1);
+    flow_release(e, old);
+    return true;
+}
+
+static void negotiate(struct engine *e, struct flow *fl, const struct frame *f)
+{
+    const struct profile *p = e->prof;
+    memcpy(fl->cmac, f->eth_src, 6);
+    fl->irs = f->seq;
+    fl->rcv_nxt = f->seq + 1;
+    fl->peer_mss = f->opt.has_mss ? f->opt.mss : 536;   /* RFC 9293 default */
+    fl->ws_ok = f->opt.has_ws && p->wscale >= 0;
+    fl->snd_wscale = fl->ws_ok ? (f->opt.wscale > 14 ? 14 : f->opt.wscale) : 0;  /* RFC 7323 §2.3 */
+    fl->rcv_wscale = fl->ws_ok ? (uint8_t)p->wscale : 0;
+    fl->sack_ok = f->opt.sack_ok && p->sack;
+    fl->ts_ok = f->opt.has_ts && p->ts;
+    fl->ts_recent = f->opt.tsval;
+    fl->snd_wnd = f->win;   /* a SYN's window is never scaled */
+    fl->iss = isn_for(e, f);
+    fl->snd_una = fl->iss;
+    fl->snd_nxt = fl->iss + 1;
+    fl->syn_us = e->now_us;
+    fl->ts_off = (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, 0, 0, 0x7473);
+    fl->ip_id = (uint16_t)rng_next(e);
+}
+
+void tcp_synack_first(struct engine *e, struct flow *fl)
+{
+    fl->state = ST_SYN_RCVD;
+    fl->synack_us = e->now_us;
+    tcp_send_synack(e, fl);
+    struct ev ev = flow_ev(fl, EV_SYNACK);
+    ev.out_flags = TH_SYN | TH_ACK;
+    ev.delay_ms = (double)(fl->synack_us - fl->syn_us) / 1000.0;
+    ev_emit(&e->ev, &ev);
+    timer_arm(&e->ft, fl, TM_SYNACK, e->now_us + (uint64_t)e->prof->synack_rto_ms * 1000);
+}
+
+static void listen_syn(struct engine *e, const struct frame *f, const struct rule *r)
+{
+    struct flow *fl = flow_new(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
+    if (!fl && evict_half_open(e))
+        fl = flow_new(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
+    if (!fl)
+        return;
+    fl->rule = r;
+    negotiate(e, fl, f);
+    switch (r->mode->on_syn(e, r, fl, f)) {
+    case SYN_ACCEPT:
+        if (fl->synack_delay_us) {
+            fl->state = ST_SYN_PENDING;
+            timer_arm(&e->ft, fl, TM_SYNACK, fl->syn_us + fl->synack_delay_us);
+        } else {
+            tcp_synack_first(e, fl);
+        }
+        return;
+    case SYN_RESET:
+        flow_del(&e->ft, fl);
+        closed_port(e, f, r);
+        return;
+    case SYN_DROP:
+        flow_del(&e->ft, fl);
+        return;
+    }
+}
+
+static void no_flow(struct engine *e, const struct frame *f)
+{
+    const struct rule *r = ruleset_match(e->rules, f->daddr, f->dport);
+    switch (r->mode->kind) {
+    case PORT_FILTERED:
+        if ((f->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN)
+            event_for_frame(e, f, r, EV_SILENT_DROP, -1);
+        return;
+    case PORT_CLOSED:
+        closed_port(e, f, r);
+        return;
+    case PORT_LISTEN:
+        break;
+    }
+    /* tcp_rcv_state_process, TCP_LISTEN: ACK -> reset; RST -> discard; SYN (without FIN)
+     * -> conn_request; anything else -> discard */
+    if (f->flags & TH_RST)
+        return;
+    if (f->flags & TH_ACK) {
+        int out = tcp_send_reset_for(e, f);
+        event_for_frame(e, f, r, EV_UNKNOWN_FLOW, out);
+        return;
+    }
+    if ((f->flags & TH_SYN) && !(f->flags & TH_FIN))
+        listen_syn(e, f, r);
+}
+
+static uint32_t seg_len(const struct frame *f)
+{
+    return (uint32_t)f->payload_len + ((f->flags & TH_SYN) ? 1u : 0u) + ((f->flags & TH_FIN) ? 1u : 0u);
+}
+
+static bool in_window(const struct engine *e, const struct flow *fl, const struct frame *f)
+{
+    /* tcp_sequence(): the segment must not end before RCV.NXT nor start past the window */
+    uint32_t end = f->seq + seg_len(f);
+    uint32_t wnd = tcp_rcv_window(e, fl);
+    return !seq_lt(end, fl->rcv_nxt) && !seq_gt(f->seq, fl->rcv_nxt + wnd);
+}
+
+static void in_syn_pending(struct engine *e, struct flow *fl, const struct frame *f)
+{
+    /* the SYN-ACK is still held back: a retransmitted SYN changes nothing; an RST at
+     * RCV.NXT withdraws the connection */
+    if ((f->flags & TH_RST) && f->seq == fl->rcv_nxt) {
+        engine_event(e, fl, EV_PEER_RESET, f->flags, 0, -1);
+        flow_release(e, fl);
+    }
+}
+
+static void synchronized(struct engine *e, struct flow *fl, const struct frame *f);
+
+static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f)
+{
+    uint8_t fl_flags = f->flags;
+    if ((fl_flags & (TH_SYN | TH_RST | TH_ACK)) == TH_SYN && f->seq == fl->irs) {
+        /* retransmitted SYN: our SYN-ACK was lost, send it again (inet_rtx_syn_ack) */
+        tcp_synack_again(e, fl, fl_flags);
+        return;
+    }
+    if (!in_window(e, fl, f)) {
+        if (!(fl_flags & TH_RST))
+            tcp_send_ack(e, fl);
+        return;
+    }
+    if (fl_flags & (TH_RST | TH_SYN)) {
+        /* embryonic reset: the client refused our SYN-ACK (case 3 when it gave up) */
+        int out = -1;
+        if (!(fl_flags & TH_RST))
+            out = tcp_send_reset_for(e, f);
+        struct ev ev = flow_ev(fl, EV_CLIENT_ABORT);
+        ev.in_flags = fl_flags; ev.out_flags = out;
+        ev.delay_ms = (double)(fl->synack_us - fl->syn_us) / 1000.0;
+        ev_emit(&e->ev, &ev);
+        flow_release(e, fl);
+        return;
+    }
+    if (!(fl_flags & TH_ACK))
+        return;
+    if (f->ack != fl->iss + 1) {
+        /* an ACK of something we never sent: RST with SEQ = SEG.ACK */
+        int out = tcp_send_reset_for(e, f);
+        engine_event(e, fl, EV_UNKNOWN_FLOW, fl_flags, (uint32_t)f->payload_len, out);
+        return;
+    }
+    const struct mode_ops *m = mode_of(fl);
+    if (fl->doomed || (m->on_established && !m->on_established(e, fl->rule, fl))) {
+        /* accept queue overflow with tcp_abort_on_overflow: the final ACK gets RST */
+        int out = tcp_send_reset_for(e, f);
+        engine_event(e, fl, EV_BACKLOG_RESET, fl_flags, (uint32_t)f->payload_len, out);
+        flow_release(e, fl);
+        return;
+    }
+    timer_cancel(&e->ft, fl);
+    fl->state = ST_ESTABLISHED;
+    fl->snd_una = f->ack;
+    fl->snd_wnd = (uint32_t)f->win << fl->snd_wscale;
+    engine_event(e, fl, EV_HANDSHAKE, fl_flags, (uint32_t)f->payload_len, -1);
+    if (f->payload_len || (fl_flags & TH_FIN))
+        synchronized(e, fl, f);
+}
+
+void tcp_synack_again(struct engine *e, struct flow *fl, int in_flags)
+{
+    tcp_send_synack(e, fl);
+    struct ev ev = flow_ev(fl, EV_SYNACK);
+    ev.in_flags = in_flags;
+    ev.out_flags = TH_SYN | TH_ACK;
+    ev.rtx = fl->rtx;
+    ev_emit(&e->ev, &ev);
+}
+
+static void ofo_add(struct flow *fl, uint32_t l, uint32_t r)
+{
+    for (unsigned i = 0; i < fl->nofo; i++) {
+        if (!seq_gt(l, fl->ofo[i].r) && !seq_lt(r, fl->ofo[i].l)) {
+            if (seq_lt(l, fl->ofo[i].l)) fl->ofo[i].l = l;
+            if (seq_gt(r, fl->ofo[i].r)) fl->ofo[i].r = r;
+            return;
+        }
+    }
+    if (fl->nofo < 4) {
+        /* newest first, as RFC 2018 §4 asks of the first SACK block */
+        memmove(&fl->ofo[1], &fl->ofo[0], fl->nofo * sizeof fl->ofo[0]);
+        fl->ofo[0].l = l;
+        fl->ofo[0].r = r;
+        fl->nofo++;
+    }
+}
+
+/* Out-of-order ranges that now touch RCV.NXT become in-order bytes. */
+static uint32_t ofo_absorb(struct flow *fl)
+{
+    uint32_t got = 0;
+    bool again = true;
+    while (again) {
+        again = false;
+        for (unsigned i = 0; i < fl->nofo; i++) {
+            if (seq_le(fl->ofo[i].l, fl->rcv_nxt)) {
+                if (seq_gt(fl->ofo[i].r, fl->rcv_nxt)) {
+                    got += fl->ofo[i].r - fl->rcv_nxt;
+                    fl->rcv_nxt = fl->ofo[i].r;
+                }
+                memmove(&fl->ofo[i], &fl->ofo[i + 1], (fl->nofo - i - 1) * sizeof fl->ofo[0]);
+                fl->nofo--;
+                again = true;
+                break;
+            }
+        }
+    }
+    return got;
+}
+
+static void process_ack(struct engine *e, struct flow *fl, const struct frame *f)
+{
+    if (seq_gt(f->ack, fl->snd_una))
+        fl->snd_una = f->ack;
+    fl->snd_wnd = (uint32_t)f->win << fl->snd_wscale;
+    bool fin_acked = fl->app_closed && f->ack == fl->snd_nxt;
+    switch (fl->state) {
+    case ST_FIN_WAIT1:
+        if (fin_acked) {
+            fl->state = ST_FIN_WAIT2;
+            timer_arm(&e->ft, fl, TM_LINGER, e->now_us + (uint64_t)e->prof->fin_timeout_ms * 1000);
+        }
+        break;
+    case ST_CLOSING:
+        if (fin_acked) {
+            fl->state = ST_TIME_WAIT;
+            timer_arm(&e->ft, fl, TM_LINGER, e->now_us + (uint64_t)e->prof->time_wait_ms * 1000);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void synchronized(struct engine *e, struct flow *fl, const struct frame *f)
+{
+    uint8_t flags = f->flags;
+    if (fl->state == ST_TIME_WAIT && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
+        seq_gt(f->seq, fl->rcv_nxt)) {
+        /* tcp_timewait_state_process: a new SYN above the old sequence space reopens */
+        flow_release(e, fl);
+        no_flow(e, f);
+        return;
+    }
+    if (!in_window(e, fl, f)) {
+        if (!(flags & TH_RST))
+            tcp_send_ack(e, fl);   /* RFC 9293: unacceptable segment -> ACK */
+        return;
+    }
+    if (flags & TH_RST) {
+        /* RFC 5961 §3.2: only an exact RCV.NXT resets; in-window otherwise draws a challenge */
+        if (f->seq == fl->rcv_nxt) {
+            engine_event(e, fl, EV_PEER_RESET, flags, 0, -1);
+            flow_release(e, fl);
+        } else {
+            tcp_send_ack(e, fl);
+            engine_event(e, fl, EV_CHALLENGE_ACK, flags, 0, TH_ACK);
+        }
+        return;
+    }
+    if (flags & TH_SYN) {
+        tcp_send_ack(e, fl);   /* RFC 5961 §4 */
+        engine_event(e, fl, EV_CHALLENGE_ACK, flags, (uint32_t)f->payload_len, TH_ACK);
+        return;
+    }
+    if (!(flags & TH_ACK))
+        return;
+    if (seq_gt(f->ack, fl->snd_nxt))
+        return;                /* acks data never sent: tcp_ack drops it */
+    if (fl->ts_ok && f->opt.has_ts && seq_le(f->seq, fl->rcv_nxt))
+        fl->ts_recent = f->opt.tsval;
+    process_ack(e, fl, f);
+    if (fl->state == ST_LAST_ACK && fl->app_closed && f->ack == fl->snd_nxt) {
+        engine_event(e, fl, EV_PEER_CLOSE, flags, 0, -1);
+        flow_release(e, fl);
+        return;
+    }
+
+    uint32_t len = (uint32_t)f->payload_len, fresh = 0, absorbed = 0;
+    const uint8_t *fresh_data = NULL;
+    bool need_ack = false, fin_now = false;
+    if (len) {
+        uint32_t end = f->seq + len;
+        if ((fl->state == ST_FIN_WAIT1 || fl->state == ST_FIN_WAIT2) && seq_gt(end, fl->rcv_nxt)) {
+            /* our side is closed for reading: new data resets (RFC 1122 4.2.2.13;
+             * tcp_rcv_state_process TCPABORTONDATA, then tcp_v4_send_reset) */
+            int out = tcp_send_reset_for(e, f);
+            engine_event(e, fl, EV_DATA_AFTER_CLOSE, flags, len, out);
+            flow_release(e, fl);
+            return;
+        }
+        if (fl->state != ST_ESTABLISHED) {
+            need_ack = true;   /* data after the peer's FIN: discard */
+        } else if (seq_le(f->seq, fl->rcv_nxt) && seq_gt(end, fl->rcv_nxt)) {
+            uint32_t skip = fl->rcv_nxt - f->seq;
+            fresh = end - fl->rcv_nxt;
+            fresh_data = f->payload + skip;
+            fl->rcv_nxt = end;
+            absorbed = ofo_absorb(fl);
+            fl->unread += fresh + absorbed;
+            fl->rcvd += fresh + absorbed;
+            need_ack = true;
+        } else if (seq_gt(f->seq, fl->rcv_nxt)) {
+            ofo_add(fl, f->seq, end);
+            tcp_send_ack(e, fl);
+            return;
+        } else {
+            need_ack = true;   /* wholly old: duplicate */
+        }
+    }
+    if ((flags & TH_FIN) && f->seq + len == fl->rcv_nxt && !fl->peer_fin) {
+        fl->rcv_nxt++;
+        fl->peer_fin = true;
+        fin_now = true;
+        need_ack = true;
+        switch (fl->state) {
+        case ST_ESTABLISHED: fl->state = ST_CLOSE_WAIT; break;
+        case ST_FIN_WAIT1:
+            fl->state = f->ack == fl->snd_nxt ? ST_TIME_WAIT : ST_CLOSING;
+            break;
+        case ST_FIN_WAIT2: fl->state = ST_TIME_WAIT; break;
+        default: break;
+        }
+        if (fl->state == ST_TIME_WAIT)
+            timer_arm(&e->ft, fl, TM_LINGER, e->now_us + (uint64_t)e->prof->time_wait_ms * 1000);
+    } else if ((flags & TH_FIN) && fl->peer_fin) {
+        need_ack = true;       /* retransmitted FIN: ACK it again */
+    }
+    if (need_ack)
+        tcp_send_ack(e, fl);
+
+    const struct mode_ops *m = mode_of(fl);
+    if (fresh + absorbed && m->on_data) {
+        m->on_data(e, fl->rule, fl, absorbed ? NULL : fresh_data, fresh + absorbed, (flags & TH_PSH) != 0);
+        if (fl->state == ST_FREE)
+            return;
+    }
+    if (fin_now && m->on_peer_fin && !fl->app_closed)
+        m->on_peer_fin(e, fl->rule, fl);
+}
+
+void tcp_input(struct engine *e, const struct frame *f)
+{
+    struct flow *fl = flow_lookup(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
+    if (!fl) {
+        no_flow(e, f);
+        return;
+    }
+    switch (fl->state) {
+    case ST_SYN_PENDING: in_syn_pending(e, fl, f); break;
+    case ST_SYN_RCVD:    in_syn_rcvd(e, fl, f); break;
+    default:             synchronized(e, fl, f); break;
+    }
+}

@@ -1,0 +1,170 @@
+/* Segment output. Linux references: tcp_output.c (tcp_options_write, tcp_select_window,
+ * tcp_send_active_reset), tcp_ipv4.c (tcp_v4_send_reset), ip_output.c (IP ID choice). */
+#include <string.h>
+#include "tcp_out.h"
+
+static uint16_t next_ipid(struct engine *e, enum ipid_kind k, struct flow *fl)
+{
+    switch (k) {
+    case IPID_ZERO:
+        return 0;
+    case IPID_GLOBAL:
+        return ++e->ipid_global;
+    case IPID_PER_FLOW:
+        return fl ? fl->ip_id++ : 0;
+    case IPID_RANDOM:
+        e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
+        return (uint16_t)e->rng;
+    }
+    return 0;
+}
+
+uint32_t tcp_tsval(const struct engine *e, const struct flow *fl)
+{
+    uint64_t ticks = e->now_us * e->prof->ts_hz / 1000000u;
+    return (uint32_t)ticks + fl->ts_off;
+}
+
+uint32_t tcp_rcv_window(const struct engine *e, const struct flow *fl)
+{
+    uint32_t w = e->prof->rcv_wnd;
+    return fl->unread >= w ? 0 : w - fl->unread;
+}
+
+static void send_frame(struct engine *e, const uint8_t dst_mac[6], const struct ip4_spec *ip,
+                       const struct tcp_spec *tcp, const uint8_t *data, size_t len)
+{
+    size_t n = tmpl_tcp4_build(&e->tmpl, e->txbuf, sizeof e->txbuf, e->mac, dst_mac, ip, tcp, data, len);
+    if (n && netio_send(e->nio, e->txbuf, n) == 0)
+        e->tx_frames++;
+}
+
+static void ip_for_flow(const struct engine *e, const struct flow *fl, struct ip4_spec *ip)
+{
+    memset(ip, 0, sizeof *ip);
+    ip->saddr = fl->saddr;
+    ip->daddr = fl->caddr;
+    ip->ttl = e->prof->ttl;
+    ip->tos = e->prof->tos;
+    ip->df = e->prof->df;
+}
+
+void tcp_send_synack(struct engine *e, struct flow *fl)
+{
+    const struct profile *p = e->prof;
+    struct optitem it[12];
+    size_t n = 0;
+    const char *lay = p->synack_layout[(fl->ts_ok ? 2 : 0) | (fl->sack_ok ? 1 : 0)];
+    for (const char *c = lay; *c && n < sizeof it / sizeof *it; c++) {
+        if (*c == 'N' && c[1] == 'W' && !fl->ws_ok)
+            continue;
+        memset(&it[n], 0, sizeof it[n]);
+        switch (*c) {
+        case 'M': it[n].kind = OI_MSS; it[n].mss = p->mss; break;
+        case 'N': it[n].kind = OI_NOP; break;
+        case 'E': it[n].kind = OI_EOL; break;
+        case 'S': it[n].kind = OI_SACKOK; break;
+        case 'W':
+            if (!fl->ws_ok)
+                continue;
+            it[n].kind = OI_WS; it[n].ws = fl->rcv_wscale;
+            break;
+        case 'T':
+            it[n].kind = OI_TS; it[n].tsval = tcp_tsval(e, fl); it[n].tsecr = fl->ts_recent;
+            break;
+        default:
+            continue;
+        }
+        n++;
+    }
+    uint8_t opts[TCPOPT_MAXLEN];
+    int olen = tcpopt_encode(opts, it, n);
+    struct ip4_spec ip;
+    ip_for_flow(e, fl, &ip);
+    ip.id = next_ipid(e, p->ipid_synack, fl);
+    struct tcp_spec t = {
+        .sport = fl->sport, .dport = fl->cport, .seq = fl->iss, .ack = fl->rcv_nxt,
+        .flags = TH_SYN | TH_ACK, .win = p->synack_win,
+        .opts = opts, .optlen = olen > 0 ? (size_t)olen : 0,
+    };
+    send_frame(e, fl->cmac, &ip, &t, NULL, 0);
+}
+
+static size_t flow_options(const struct engine *e, const struct flow *fl, bool with_sack,
+                           uint8_t opts[TCPOPT_MAXLEN])
+{
+    struct optitem it[8];
+    size_t n = 0;
+    memset(it, 0, sizeof it);
+    if (fl->ts_ok) {
+        it[n++].kind = OI_NOP;
+        it[n++].kind = OI_NOP;
+        it[n].kind = OI_TS;
+        it[n].tsval = tcp_tsval(e, fl);
+        it[n++].tsecr = fl->ts_recent;
+    }
+    /* tcp_established_options: SACK blocks fill what room the timestamp leaves */
+    if (with_sack && fl->sack_ok && fl->nofo) {
+        unsigned max = fl->ts_ok ? 3 : 4, k = fl->nofo < max ? fl->nofo : max;
+        it[n++].kind = OI_NOP;
+        it[n++].kind = OI_NOP;
+        it[n].kind = OI_SACK;
+        it[n].nsack = (uint8_t)k;
+        for (unsigned i = 0; i < k; i++) {
+            it[n].sack[i].l = fl->ofo[i].l;
+            it[n].sack[i].r = fl->ofo[i].r;
+        }
+        n++;
+    }
+    int olen = tcpopt_encode(opts, it, n);
+    return olen > 0 ? (size_t)olen : 0;
+}
+
+static void send_on_flow(struct engine *e, struct flow *fl, uint8_t flags, const uint8_t *data,
+                         size_t len, bool with_sack)
+{
+    uint8_t opts[TCPOPT_MAXLEN];
+    size_t olen = flow_options(e, fl, with_sack, opts);
+    struct ip4_spec ip;
+    ip_for_flow(e, fl, &ip);
+    ip.id = next_ipid(e, e->prof->ipid_flow, fl);
+    uint32_t w = tcp_rcv_window(e, fl) >> fl->rcv_wscale;
+    struct tcp_spec t = {
+        .sport = fl->sport, .dport = fl->cport, .seq = fl->snd_nxt,
+        .ack = (flags & TH_ACK) ? fl->rcv_nxt : 0, .flags = flags,
+        .win = (uint16_t)(w > 65535 ? 65535 : w), .opts = opts, .optlen = olen,
+    };
+    send_frame(e, fl->cmac, &ip, &t, data, len);
+    fl->snd_nxt += (uint32_t)len + ((flags & TH_FIN) ? 1u : 0u);
+}
+
+void tcp_send_flow(struct engine *e, struct flow *fl, uint8_t flags, const uint8_t *data, size_t len)
+{
+    send_on_flow(e, fl, flags, data, len, false);
+}
+
+void tcp_send_ack(struct engine *e, struct flow *fl)
+{
+    send_on_flow(e, fl, TH_ACK, NULL, 0, true);
+}
+
+int tcp_send_reset_for(struct engine *e, const struct frame *f)
+{
+    if (f->flags & TH_RST)
+        return -1;
+    struct ip4_spec ip = {
+        .saddr = f->daddr, .daddr = f->saddr, .ttl = e->prof->ttl, .tos = e->prof->tos,
+        .df = e->prof->df, .id = next_ipid(e, e->prof->ipid_reset, NULL),
+    };
+    struct tcp_spec t = { .sport = f->dport, .dport = f->sport, .win = e->prof->reset_win };
+    if (f->flags & TH_ACK) {
+        t.seq = f->ack;
+        t.flags = TH_RST;
+    } else {
+        t.ack = f->seq + (uint32_t)f->payload_len + ((f->flags & TH_SYN) ? 1u : 0u) +
+                ((f->flags & TH_FIN) ? 1u : 0u);
+        t.flags = TH_RST | TH_ACK;
+    }
+    send_frame(e, f->eth_src, &ip, &t, NULL, 0);
+    return t.flags;
+}
