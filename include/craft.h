@@ -9,6 +9,7 @@
 #include "pkt.h"
 #include "build.h"
 #include "netio.h"
+#include "addrset.h"
 
 #define CRAFT_ERRLEN    256
 #define CRAFT_MAXOPTS   40          /* option items; the encoded total is checked too */
@@ -107,6 +108,8 @@ const char *craft_presets(void);
 /* ---- the command line (crafter/craft_cli.c) ----
  * Returns 0 ready, 1 help was printed (exit 0), -1 usage error (one line in err). */
 int  craft_parse_args(struct craft_opts *o, int argc, char **argv, char *err, size_t errlen);
+/* false: DST must be a numeric address (the fuzzer must not wait on DNS) */
+extern bool craft_allow_names;
 void craft_usage(FILE *out);
 
 /* ---- probe identity (crafter/craft_match.c) ----
@@ -173,13 +176,27 @@ struct match_result probe_match(const struct probe_gen *g, struct probe_tab *t,
 /* Record a reply to probe idx (counts it, advances the cursor). */
 void probe_answered(struct probe_tab *t, uint64_t idx);
 const char *match_quality_str(enum match_quality q);
-/* Fill k from a parsed reply frame. Returns false when the frame is not a reply to this
- * run's probes (wrong protocol/addresses/ICMP id). */
+/* The probe quoted inside an ICMP error (RFC 792: IP header + at least 8 bytes). */
+struct quoted {
+    bool     ok, v6;
+    uint8_t  proto, ttl;
+    uint16_t id;
+    uint32_t s4, d4;
+    uint8_t  s6[16], d6[16];
+    uint16_t sport, dport;        /* TCP / UDP */
+    bool     has_seq;  uint32_t seq;
+    uint8_t  icmp_type, icmp_code;
+    uint16_t icmp_id, icmp_seq;
+};
 struct craft_target {
     bool v6; uint32_t src4, dst4; uint8_t src6[16], dst6[16];
 };
+/* Fill k (and q for ICMP errors) from a parsed frame. Returns false when the frame is not
+ * a reply to this run's probes (wrong protocol, addresses or ICMP id). */
 bool reply_key_from_frame(const struct probe_gen *g, const struct craft_target *tg,
-                          const struct frame *f, struct reply_key *k, struct frame *quoted);
+                          const struct frame *f, struct reply_key *k, struct quoted *q);
+/* Is this an ICMP/ICMPv6 error type (destination unreachable, time exceeded, ...)? */
+bool icmp_is_error(bool v6, uint8_t type);
 
 /* ---- frames beyond the shared template (crafter/build6.c) ---- */
 struct ip6_spec {
@@ -279,9 +296,28 @@ struct craft_stats {
     uint64_t sent, answered, replies, dups;
     double   rtt_min, rtt_max, rtt_sum;     /* ms */
 };
-void craft_print_reply(const struct craft_opts *o, const struct frame *f, const struct frame *quoted,
+void craft_print_reply(const struct craft_opts *o, const struct frame *f, const struct quoted *q,
                        const struct match_result *m, double rtt_ms);
 void craft_print_summary(const struct craft_opts *o, const struct craft_stats *s, double secs);
 void craft_print_banner(const struct craft_opts *o, const char *ifname, size_t hdrlen);
 
+/* ---- one run (crafter/craft_run.c; set up by craft_main in crafter/craft_main.c) ---- */
+struct craft_run {
+    const struct craft_opts *o;
+    struct craft_ctx ctx;
+    struct netio net;
+    struct probe_tab tab;
+    struct craft_stats st;
+    bool     answer_arp;            /* --src is not the kernel's: answer ARP / ND for it */
+    struct addrset owned;           /* that source, for arp_answer */
+    uint64_t arp_answered;
+    uint8_t  frame[FRAME_MAX];
+};
+/* The probe loops. Return the exit status (0 a reply, 1 none, 3 runtime error). */
+int craft_run_probes(struct craft_run *r);
+int craft_run_ring(struct craft_run *r);
+/* --flood without -w: one TX ring and thread per CPU (crafter/craft_flood.c) */
+int craft_run_flood(struct craft_run *r);
+/* Set by SIGINT / SIGTERM: stop sending, print the summary. */
+extern volatile int craft_stop;
 #endif

@@ -28,6 +28,9 @@ struct engine {
     const struct profile *prof;
     const struct addrset *addrs;
     struct netio *nio;
+    /* where frames go: netio_send on the wire; unit tests put a recorder here */
+    int     (*send)(void *ctx, const uint8_t *frame, size_t len);
+    void     *send_ctx;
     uint8_t   mac[6];
     struct flowtab ft;
     struct tmpl_tcp4 tmpl;
@@ -42,6 +45,8 @@ struct engine {
 };
 
 uint64_t mono_us(void);
+/* Send one frame through e->send (counted in tx_frames). */
+void engine_send(struct engine *e, const uint8_t *frame, size_t len);
 int  engine_init(struct engine *e, const struct ruleset *rules, const struct profile *prof,
                  const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
                  uint32_t max_flows, char *err);

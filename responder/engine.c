@@ -16,6 +16,17 @@ uint64_t mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static int send_wire(void *ctx, const uint8_t *frame, size_t len)
+{
+    return netio_send(ctx, frame, len);
+}
+
+void engine_send(struct engine *e, const uint8_t *frame, size_t len)
+{
+    if (e->send(e->send_ctx, frame, len) == 0)
+        e->tx_frames++;
+}
+
 int engine_init(struct engine *e, const struct ruleset *rules, const struct profile *prof,
                 const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
                 uint32_t max_flows, char *err)
@@ -25,6 +36,8 @@ int engine_init(struct engine *e, const struct ruleset *rules, const struct prof
     e->prof = prof;
     e->addrs = addrs;
     e->nio = nio;
+    e->send = send_wire;
+    e->send_ctx = nio;
     memcpy(e->mac, mac, 6);
     if (getrandom(e->isn_key, sizeof e->isn_key, 0) != (ssize_t)sizeof e->isn_key ||
         getrandom(&e->rng, sizeof e->rng, 0) != (ssize_t)sizeof e->rng) {
@@ -63,8 +76,8 @@ void engine_rx(struct engine *e, const struct frame *f)
     if (f->l3 == L3_ARP && f->err == PKT_OK) {
         uint8_t out[64];
         size_t n = arp_answer(f, e->addrs, e->mac, out, sizeof out);
-        if (n && netio_send(e->nio, out, n) == 0)
-            e->tx_frames++;
+        if (n)
+            engine_send(e, out, n);
         return;
     }
     if (f->err != PKT_OK) {

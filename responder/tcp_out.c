@@ -35,8 +35,8 @@ static void send_frame(struct engine *e, const uint8_t dst_mac[6], const struct 
                        const struct tcp_spec *tcp, const uint8_t *data, size_t len)
 {
     size_t n = tmpl_tcp4_build(&e->tmpl, e->txbuf, sizeof e->txbuf, e->mac, dst_mac, ip, tcp, data, len);
-    if (n && netio_send(e->nio, e->txbuf, n) == 0)
-        e->tx_frames++;
+    if (n)
+        engine_send(e, e->txbuf, n);
 }
 
 static void ip_for_flow(const struct engine *e, const struct flow *fl, struct ip4_spec *ip)

@@ -1,0 +1,220 @@
+/* The probe loops of `rstcraft craft`. Probes follow an absolute schedule (t0 + i * period)
+ * so that waking late never slows the rate down; replies are read between probes and
+ * matched to the probe that caused them (craft_match.c). */
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include "craft.h"
+#include "arp.h"
+
+static const uint8_t unspec6[16];
+
+/* --src not owned by the kernel: be that address on the link while we run */
+static void answer_for_src(struct craft_run *r, const struct frame *f)
+{
+    uint8_t out[128];
+    size_t len = 0;
+    if (!r->o->v6) {
+        if (f->l3 == L3_ARP)
+            len = arp_answer(f, &r->owned, r->ctx.smac, out, sizeof out);
+    } else if (f->l3 == L3_IPV6 && f->l4 == L4_ICMP6 && f->icmp_type == 135 && f->l4_len >= 24 &&
+               f->l4_off + 24 <= f->len && memcmp(f->data + f->l4_off + 8, r->o->src6, 16) == 0) {
+        static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+        static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+        bool dad = memcmp(f->saddr6, unspec6, 16) == 0;
+        len = build_na6(out, sizeof out, r->ctx.smac, dad ? all_nodes_mac : f->eth_src, r->o->src6,
+                        dad ? all_nodes : f->saddr6);
+    }
+    if (len && netio_send(&r->net, out, len) == 0)
+        r->arp_answered++;
+}
+
+static void on_rx(void *user, const struct timeval *ts, const uint8_t *data, size_t caplen, size_t wirelen)
+{
+    (void)wirelen;
+    struct craft_run *r = user;
+    struct frame f;
+    pkt_parse(&f, data, caplen);
+    if (getenv("CRAFT_DEBUG"))
+        fprintf(stderr, "rx %zu bytes l3=%d l4=%d err=%d sport=%u dport=%u ts=%ld.%06ld\n", caplen, f.l3, f.l4, f.err, f.sport, f.dport, (long)ts->tv_sec, (long)ts->tv_usec);
+    if (r->answer_arp)
+        answer_for_src(r, &f);
+    struct reply_key k;
+    struct quoted q;
+    if (!r->tab.sent || !reply_key_from_frame(&r->ctx.gen, &r->ctx.tg, &f, &k, &q))
+        return;
+    struct match_result m = probe_match(&r->ctx.gen, &r->tab, &k);
+    if (m.idx < 0)
+        return;
+    const struct probe_rec *rec = probe_at(&r->tab, (uint64_t)m.idx);
+    uint64_t rx_ns = (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_usec * 1000ull;
+    double rtt = rx_ns > rec->sent_ns ? (double)(rx_ns - rec->sent_ns) / 1e6 : 0.0;
+    r->st.replies++;
+    if (m.dup) {
+        r->st.dups++;
+    } else {
+        if (r->st.answered == 0 || rtt < r->st.rtt_min)
+            r->st.rtt_min = rtt;
+        if (rtt > r->st.rtt_max)
+            r->st.rtt_max = rtt;
+        r->st.rtt_sum += rtt;
+        r->st.answered++;
+    }
+    probe_answered(&r->tab, (uint64_t)m.idx);
+    craft_print_reply(r->o, &f, &q, &m, rtt);
+}
+
+static void rx_now(struct craft_run *r)
+{
+    netio_dispatch(&r->net, on_rx, r);
+}
+
+/* After the last probe: listen --wait ms, less when every probe has its reply already. */
+static void linger(struct craft_run *r)
+{
+    uint64_t end = now_mono_ns() + (uint64_t)r->o->wait_ms * 1000000ull;
+    while (!craft_stop && r->st.answered < r->st.sent && now_mono_ns() < end) {
+        wait_until(end, r->net.fd);
+        rx_now(r);
+    }
+    rx_now(r);
+}
+
+static void setup_owned(struct craft_run *r)
+{
+    if (r->answer_arp && !r->o->v6)
+        addrset_add(&r->owned, r->o->src4);
+}
+
+int craft_run_probes(struct craft_run *r)
+{
+    const struct craft_opts *o = r->o;
+    setup_owned(r);
+    uint64_t t0 = now_mono_ns();
+    bool warned = false;
+    for (uint64_t i = 0; !craft_stop && (!o->count || i < o->count); i++) {
+        uint64_t due = t0 + i * o->interval_ns;
+        while (!craft_stop && now_mono_ns() < due) {
+            wait_until(due, r->net.fd);
+            rx_now(r);
+        }
+        if (craft_stop)
+            break;
+        size_t len = craft_build(&r->ctx, i, r->frame, sizeof r->frame);
+        if (!len) {
+            fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
+            return 3;
+        }
+        struct probe_rec *rec = probe_at(&r->tab, i);
+        rec->replies = 0;
+        r->tab.sent = i + 1;
+        rec->sent_ns = now_real_ns();
+        if (netio_send(&r->net, r->frame, len) < 0) {
+            if (!warned)
+                fprintf(stderr, "rstcraft craft: send on %s failed\n", o->ifname);
+            warned = true;
+        } else {
+            r->st.sent++;
+        }
+        rx_now(r);
+    }
+    double secs = (double)(now_mono_ns() - t0) / 1e9;
+    if (!craft_stop)
+        linger(r);
+    craft_print_summary(o, &r->st, secs);
+    addrset_free(&r->owned);
+    if (r->st.sent == 0 && warned)
+        return 3;
+    return r->st.answered ? 0 : 1;
+}
+
+/* --flood and --rate: frames go through a TX ring, frame i patched from frame 0. */
+int craft_run_ring(struct craft_run *r)
+{
+    const struct craft_opts *o = r->o;
+    char err[CRAFT_ERRLEN];
+    setup_owned(r);
+    size_t len = craft_build(&r->ctx, 0, r->frame, sizeof r->frame);
+    if (!len) {
+        fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
+        return 3;
+    }
+    struct craft_patch patch;
+    craft_patch_init(&r->ctx, r->frame, len, &patch);
+    struct txring ring;
+    if (txring_open(&ring, r->net.ifindex, (unsigned)len, err, sizeof err) < 0) {
+        fprintf(stderr, "rstcraft craft: %s\n", err);
+        return 3;
+    }
+    bool track = !o->flood;
+    pcap_dumper_t *dump = r->net.dumper;
+    uint64_t count = o->count ? o->count : UINT64_MAX;
+    uint64_t i = 0, t0 = now_mono_ns();
+    double ns_per = o->rate > 0 ? 1e9 / o->rate : 0;
+    while (!craft_stop && i < count) {
+        uint64_t target = count;
+        if (!o->flood) {
+            double due = (double)(now_mono_ns() - t0) / ns_per + 1.0;
+            target = due < (double)count ? (uint64_t)due : count;
+        }
+        if (i >= target) {
+            txring_kick(&ring, false);
+            uint64_t next = t0 + (uint64_t)((double)i * ns_per);
+            if (track)
+                rx_now(r);
+            wait_until(next, track ? r->net.fd : -1);
+            continue;
+        }
+        uint64_t stamp = track || dump ? now_real_ns() : 0;
+        bool full = false;
+        while (i < target) {
+            uint8_t *slot = txring_slot(&ring);
+            if (!slot) {
+                full = true;
+                break;
+            }
+            memcpy(slot, r->frame, len);
+            if (i)
+                craft_patch(&r->ctx, &patch, slot, i);
+            if (track) {
+                struct probe_rec *rec = probe_at(&r->tab, i);
+                rec->replies = 0;
+                rec->sent_ns = stamp;
+                r->tab.sent = i + 1;
+            }
+            if (dump) {
+                struct pcap_pkthdr h;
+                h.ts.tv_sec = (time_t)(stamp / 1000000000ull);
+                h.ts.tv_usec = (suseconds_t)(stamp % 1000000000ull / 1000);
+                h.caplen = h.len = (bpf_u_int32)len;
+                pcap_dump((u_char *)dump, &h, slot);
+            }
+            txring_commit(&ring, len);
+            i++;
+        }
+        if (txring_kick(&ring, false) < 0) {
+            fprintf(stderr, "rstcraft craft: TX ring send failed\n");
+            break;
+        }
+        if (track)
+            rx_now(r);
+        /* ring full: frames free up as the kernel finishes them; asking again at once (as
+         * trafgen does) beats sleeping in poll() */
+        (void)full;
+    }
+    txring_kick(&ring, true);
+    double secs = (double)(now_mono_ns() - t0) / 1e9;
+    r->st.sent = ring.sent - ring.failed;
+    txring_close(&ring);
+    if (track && !craft_stop)
+        linger(r);
+    craft_print_summary(o, &r->st, secs);
+    addrset_free(&r->owned);
+    if (o->flood)
+        return r->st.sent ? 0 : 3;
+    return r->st.answered ? 0 : 1;
+}

@@ -1,0 +1,110 @@
+/* Sequence tracking for `rstcraft kill`. An RFC 5961 stack (Linux) accepts an RST only
+ * when its seq is exactly RCV.NXT, so each end's RCV.NXT is taken from the segments seen:
+ * the peer's SND.NXT (highest seq + len it sent) or the end's own latest ACK, whichever is
+ * further. tcpkill's seq = ACK + k * window guesses are what such stacks turn into
+ * challenge ACKs. */
+#include <stdlib.h>
+#include <string.h>
+#include "kill.h"
+
+#define KT_MAX 65536
+
+struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
+                          int *from, bool create, uint64_t now)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        struct kflow *k = &t->v[i];
+        for (int s = 0; s < 2; s++)
+            if (k->s[s].ip == sip && k->s[s].port == sport && k->s[!s].ip == dip && k->s[!s].port == dport) {
+                *from = s;
+                return k;
+            }
+    }
+    if (!create || t->n >= KT_MAX)
+        return NULL;
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 64;
+        struct kflow *nv = realloc(t->v, nc * sizeof *nv);
+        if (!nv)
+            return NULL;
+        t->v = nv;
+        t->cap = nc;
+    }
+    struct kflow *k = &t->v[t->n++];
+    memset(k, 0, sizeof *k);
+    k->s[0].ip = sip;
+    k->s[0].port = sport;
+    k->s[1].ip = dip;
+    k->s[1].port = dport;
+    k->client = -1;
+    k->created_ns = now;
+    *from = 0;
+    return k;
+}
+
+void ktable_free(struct ktable *t)
+{
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+void kflow_segment(struct kflow *k, int from, const struct frame *f, uint64_t now)
+{
+    struct kside *s = &k->s[from];
+    if (f->flags & TH_RST) {
+        s->got_rst = true;
+        return;
+    }
+    uint32_t end = f->seq + (uint32_t)f->payload_len + (f->flags & TH_SYN ? 1u : 0u) +
+                   (f->flags & TH_FIN ? 1u : 0u);
+    if (!s->has_nxt || seq_gt(end, s->snd_nxt)) {
+        s->snd_nxt = end;
+        s->has_nxt = true;
+    }
+    if (f->flags & TH_ACK) {
+        if (!s->has_ack || seq_ge(f->ack, s->ack))
+            s->ack = f->ack;
+        s->has_ack = true;
+    }
+    s->win = f->win;
+    if ((f->flags & (TH_SYN | TH_ACK)) == TH_SYN)
+        k->client = from;
+    else if ((f->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+        k->client = !from;
+    memcpy(s->mac, f->eth_src, 6);
+    memcpy(s->to_mac, f->eth_dst, 6);
+    s->has_mac = true;
+    s->seen = true;
+    s->last_ns = now;
+    if (s->rsts && now > s->rst_ns)
+        s->alive_after_rst = true;
+}
+
+bool kflow_rcv_nxt(const struct kflow *k, int side, uint32_t *seq)
+{
+    const struct kside *me = &k->s[side], *peer = &k->s[!side];
+    if (peer->has_nxt && me->has_ack) {
+        *seq = seq_ge(peer->snd_nxt, me->ack) ? peer->snd_nxt : me->ack;
+        return true;
+    }
+    if (peer->has_nxt) {
+        *seq = peer->snd_nxt;
+        return true;
+    }
+    if (me->has_ack) {
+        *seq = me->ack;
+        return true;
+    }
+    return false;
+}
+
+int kflow_server(const struct kflow *k)
+{
+    if (k->client >= 0)
+        return !k->client;
+    uint16_t p0 = k->s[0].port, p1 = k->s[1].port;
+    bool e0 = p0 >= 32768, e1 = p1 >= 32768;      /* Linux's ephemeral range starts there */
+    if (e0 != e1)
+        return e0 ? 1 : 0;
+    return p0 <= p1 ? 0 : 1;
+}

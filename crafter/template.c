@@ -1,0 +1,112 @@
+/* The Ethernet+IPv4+TCP template: libnet lays the headers out once, then every frame
+ * is a copy of those 54 bytes with its fields patched and both checksums computed here
+ * (masscan's templ-pkt.c approach: no allocation, no libnet call per packet).
+ * libnet_adv_cull_packet() insists on an advanced injection context, which needs
+ * privileges; libnet_pblock_coalesce() is what it calls, and works on LIBNET_NONE. */
+#include <stdio.h>
+#include <string.h>
+#include "build.h"
+#include "csum.h"
+#include <libnet.h>   /* after pkt.h: netinet/ip_icmp.h makes icmp_id a macro */
+
+#define T_ETH  0
+#define T_IP   14
+#define T_TCP  34
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+int tmpl_tcp4_init(struct tmpl_tcp4 *t, const uint8_t src_mac[6], const uint8_t dst_mac[6], char *err)
+{
+    char ebuf[LIBNET_ERRBUF_SIZE] = "";
+    libnet_t *l = libnet_init(LIBNET_NONE, NULL, ebuf);
+    if (!l) {
+        snprintf(err, 256, "libnet_init: %s", ebuf);
+        return -1;
+    }
+    int rc = -1;
+    uint8_t *pkt = NULL;
+    uint32_t n = 0;
+    if (libnet_build_tcp(0, 0, 0, 0, 0, 0, 0, 0, LIBNET_TCP_H, NULL, 0, l, 0) == -1 ||
+        libnet_build_ipv4(LIBNET_IPV4_H + LIBNET_TCP_H, 0, 0, 0, 64, IPPROTO_TCP, 0, 0, 0,
+                          NULL, 0, l, 0) == -1 ||
+        libnet_build_ethernet(dst_mac, src_mac, ETHERTYPE_IP, NULL, 0, l, 0) == -1) {
+        snprintf(err, 256, "libnet: %s", libnet_geterror(l));
+        goto out;
+    }
+    if (libnet_pblock_coalesce(l, &pkt, &n) == -1) {
+        snprintf(err, 256, "libnet_pblock_coalesce: %s", libnet_geterror(l));
+        goto out;
+    }
+    if (n != sizeof t->bytes) {
+        snprintf(err, 256, "libnet laid out a %u-byte template, expected %zu", n, sizeof t->bytes);
+        goto out;
+    }
+    memcpy(t->bytes, pkt, sizeof t->bytes);
+    rc = 0;
+out:
+    if (pkt)
+        libnet_adv_free_packet(l, pkt);
+    libnet_destroy(l);
+    return rc;
+}
+
+size_t tmpl_tcp4_build(const struct tmpl_tcp4 *t, uint8_t *buf, size_t cap,
+                       const uint8_t src_mac[6], const uint8_t dst_mac[6],
+                       const struct ip4_spec *ip, const struct tcp_spec *tcp,
+                       const uint8_t *payload, size_t plen)
+{
+    size_t optlen = tcp->opts ? tcp->optlen : 0;
+    if (optlen > TCPOPT_MAXLEN)
+        return 0;
+    size_t thl = 20 + optlen;
+    size_t l4len = thl + plen;
+    size_t total = T_TCP + l4len;
+    if ((plen && !payload) || plen > cap || total > cap || 20 + l4len > 0xffff)
+        return 0;
+    memcpy(buf, t->bytes, sizeof t->bytes);
+
+    uint8_t *e = buf + T_ETH;
+    memcpy(e, dst_mac, 6);
+    memcpy(e + 6, src_mac, 6);
+    put16(e + 12, ETHERTYPE_IP);
+
+    uint8_t *h = buf + T_IP;
+    h[0] = 0x45;
+    h[1] = ip->tos;
+    put16(h + 2, (uint16_t)(20 + l4len));
+    put16(h + 4, ip->id);
+    put16(h + 6, (uint16_t)((ip->df ? 0x4000 : 0) | (ip->mf ? 0x2000 : 0) | (ip->frag_off & 0x1fff)));
+    h[8] = ip->ttl;
+    h[9] = IPPROTO_TCP;
+    put16(h + 10, 0);
+    put32(h + 12, ip->saddr);
+    put32(h + 16, ip->daddr);
+    put16(h + 10, csum_fold(csum_partial(h, 20, 0)));
+
+    uint8_t *th = buf + T_TCP;
+    /* a forced data offset may lie about the header; the bytes written stay 20 + optlen */
+    uint8_t doff = tcp->doff ? (uint8_t)(tcp->doff & 0x0f) : (uint8_t)((thl + 3) / 4);
+    put16(th, tcp->sport);
+    put16(th + 2, tcp->dport);
+    put32(th + 4, tcp->seq);
+    put32(th + 8, tcp->ack);
+    th[12] = (uint8_t)(doff << 4 | (tcp->res & 0x0f));
+    th[13] = tcp->flags;
+    put16(th + 14, tcp->win);
+    put16(th + 16, 0);
+    put16(th + 18, tcp->urp);
+    if (optlen)
+        memcpy(th + 20, tcp->opts, optlen);
+    if (plen)
+        memcpy(th + thl, payload, plen);
+    uint32_t sum = csum_pseudo4(ip->saddr, ip->daddr, IPPROTO_TCP, (uint16_t)l4len);
+    uint16_t c = csum_fold(csum_partial(th, l4len, sum));
+    if (tcp->badsum)
+        c ^= 0x5555;                        /* never equal to the right value */
+    put16(th + 16, c);
+    return total;
+}

@@ -1,0 +1,396 @@
+/* The responder's command line. Options fill a struct resp_config; the mode options and
+ * -p/--mode/--default become rules, merged with --rules FILE so the engine sees one
+ * ruleset. Nothing is printed here but what the user asked to see (--help, --version,
+ * --list-modes); errors are one line in err. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "mode.h"
+#include "profile.h"
+#include "params.h"
+
+#define VERSION "0.1.0"
+
+enum {
+    OPT_MODE = 256, OPT_DEFAULT, OPT_RULES, OPT_DELAY, OPT_READ, OPT_READ_WAIT, OPT_BACKLOG,
+    OPT_ABORT, OPT_ECHO, OPT_PROFILE, OPT_LIST_PROFILES, OPT_LIST_MODES, OPT_MAC, OPT_FORCE,
+    OPT_NO_PROBE, OPT_PROBE_MS, OPT_KGUARD, OPT_JSON, OPT_COUNT, OPT_DURATION, OPT_MAX_FLOWS,
+    OPT_BUSY_POLL,
+};
+
+static const struct option longopts[] = {
+    { "help",              no_argument,       NULL, 'h' },
+    { "version",           no_argument,       NULL, 'V' },
+    { "quiet",             no_argument,       NULL, 'q' },
+    { "mode",              required_argument, NULL, OPT_MODE },
+    { "default",           required_argument, NULL, OPT_DEFAULT },
+    { "rules",             required_argument, NULL, OPT_RULES },
+    { "delay",             required_argument, NULL, OPT_DELAY },
+    { "read",              required_argument, NULL, OPT_READ },
+    { "read-wait",         required_argument, NULL, OPT_READ_WAIT },
+    { "backlog",           required_argument, NULL, OPT_BACKLOG },
+    { "abort-on-overflow", no_argument,       NULL, OPT_ABORT },
+    { "echo",              no_argument,       NULL, OPT_ECHO },
+    { "profile",           required_argument, NULL, OPT_PROFILE },
+    { "list-profiles",     no_argument,       NULL, OPT_LIST_PROFILES },
+    { "list-modes",        no_argument,       NULL, OPT_LIST_MODES },
+    { "mac",               required_argument, NULL, OPT_MAC },
+    { "force",             no_argument,       NULL, OPT_FORCE },
+    { "no-probe",          no_argument,       NULL, OPT_NO_PROBE },
+    { "probe-ms",          required_argument, NULL, OPT_PROBE_MS },
+    { "kernel-guard",      no_argument,       NULL, OPT_KGUARD },
+    { "json",              no_argument,       NULL, OPT_JSON },
+    { "count",             required_argument, NULL, OPT_COUNT },
+    { "duration",          required_argument, NULL, OPT_DURATION },
+    { "max-flows",         required_argument, NULL, OPT_MAX_FLOWS },
+    { "busy-poll",         no_argument,       NULL, OPT_BUSY_POLL },
+    { NULL, 0, NULL, 0 },
+};
+/* '+': stop at the first non-option and leave argv in order; ':': report a missing argument
+ * apart from an unknown option */
+static const char shortopts[] = "+:hVqi:a:p:w:Z:";
+
+/* What the command line said about rules, applied once every option is read. */
+struct cli {
+    bool have_p;
+    struct portset ports;
+    const struct mode_ops *mode, *dflt;
+    const char *rules;
+    struct mode_params p;
+    unsigned pmask;          /* which mode options were given (1u << enum param_key) */
+    bool profile_given;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "rstcraft: %s", msg);
+    return 2;
+}
+
+static int mode_arg(const struct mode_ops **out, const char *opt, const char *name,
+                    char *err, size_t errlen)
+{
+    char names[160];
+    if ((*out = mode_find(name)))
+        return 0;
+    mode_names(names, sizeof names);
+    return fail(err, errlen, "%s: unknown mode '%.64s' (expected one of %s)", opt, name, names);
+}
+
+static int num_arg(uint64_t *out, const char *val, uint64_t lo, uint64_t hi, const char *opt,
+                   const char *what, char *err, size_t errlen)
+{
+    if (parse_u64(val, out) && *out >= lo && *out <= hi)
+        return 0;
+    return fail(err, errlen, "%s: expected %s (%llu..%llu), got '%.64s'", opt, what,
+                (unsigned long long)lo, (unsigned long long)hi, val);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+static int mac_arg(uint8_t mac[6], const char *s, char *err, size_t errlen)
+{
+    const char *p = s;
+    for (int i = 0; i < 6; i++) {
+        int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
+        if (lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
+            return fail(err, errlen, "--mac: expected aa:bb:cc:dd:ee:ff, got '%.64s'", s);
+        mac[i] = (uint8_t)(hi << 4 | lo);
+        p += 3;
+    }
+    if (mac[0] & 1)
+        return fail(err, errlen, "--mac: %s is a multicast address", s);
+    if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+        return fail(err, errlen, "--mac: %s is not a usable address", s);
+    return 0;
+}
+
+/* Plain decimal seconds: strtod alone would also take "inf", "nan", "0x10" and " 5". */
+static int duration_arg(double *out, const char *s, char *err, size_t errlen)
+{
+    const char *p = s;
+    size_t int_digits = strspn(p, "0123456789"), frac_digits = 0;
+    p += int_digits;
+    if (*p == '.') {
+        frac_digits = strspn(p + 1, "0123456789");
+        p += 1 + frac_digits;
+    }
+    if (*p || int_digits + frac_digits == 0 || int_digits > 9 ||
+        (*out = strtod(s, NULL)) > 31536000.0)
+        return fail(err, errlen, "--duration: expected seconds (0..31536000, e.g. 2.5), "
+                    "got '%.64s'", s);
+    return 0;
+}
+
+/* Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or white space. */
+static int iface_arg(const char **out, const char *s, char *err, size_t errlen)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+        strpbrk(s, "/: \t\n\r\v\f"))
+        return fail(err, errlen, "-i: bad interface name '%.64s'", s);
+    *out = s;
+    return 0;
+}
+
+static void list_modes(void)
+{
+    const struct mode_ops *const *m = mode_all();
+    for (size_t i = 0; m[i]; i++)
+        printf("%-12s %s\n", m[i]->name, m[i]->summary ? m[i]->summary : "");
+}
+
+/* The option's name as typed, for messages about it. */
+static void opt_name(char *buf, size_t len, char **argv, int idx, int opt)
+{
+    const char *a = idx > 0 ? argv[idx - 1] : NULL;
+    if (a && strncmp(a, "--", 2) == 0)
+        snprintf(buf, len, "%.*s", (int)strcspn(a, "="), a);
+    else if (opt > 0 && opt < 256)
+        snprintf(buf, len, "-%c", opt);
+    else
+        snprintf(buf, len, "%.64s", a ? a : "?");
+}
+
+/* getopt_long takes any unique prefix of a long option; say so when one was not unique.
+ * Rewrites buf to "'--re' (--rules, --read, --read-wait)". */
+static bool ambiguous(const char *prefix, char *buf, size_t len)
+{
+    char list[256] = "";
+    size_t plen = strlen(prefix), used = 0;
+    int n = 0;
+    for (const struct option *o = longopts; o->name && used < sizeof list; o++) {
+        if (plen == 0 || strncmp(o->name, prefix, plen) != 0)
+            continue;
+        int w = snprintf(list + used, sizeof list - used, "%s--%s", n ? ", " : "", o->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+        n++;
+    }
+    if (n < 2)
+        return false;
+    char opt[80];
+    snprintf(opt, sizeof opt, "%.64s", buf);
+    snprintf(buf, len, "'%s' (%.200s)", opt, list);
+    return true;
+}
+
+static int option(struct resp_config *c, struct cli *st, int opt, const char *arg,
+                  char *err, size_t errlen)
+{
+    char msg[256];
+    uint64_t v;
+    int rc;
+    enum param_key k;
+
+    switch (opt) {
+    case 'h':
+        config_usage(stdout);
+        return 1;
+    case 'V':
+        printf("rstcraft " VERSION "\n");
+        return 1;
+    case OPT_LIST_MODES:
+        list_modes();
+        return 1;
+    case OPT_LIST_PROFILES: c->list_profiles = true; return 0;
+    case 'q':            c->quiet = true; return 0;
+    case OPT_ECHO:       st->p.echo = true; st->pmask |= 1u << PK_ECHO; return 0;
+    case OPT_ABORT:      st->p.abort_on_overflow = true; st->pmask |= 1u << PK_ABORT; return 0;
+    case OPT_FORCE:      c->force = true; return 0;
+    case OPT_NO_PROBE:   c->no_probe = true; return 0;
+    case OPT_KGUARD:     c->kernel_guard = true; return 0;
+    case OPT_JSON:       c->json = true; return 0;
+    case OPT_BUSY_POLL:  c->busy_poll = true; return 0;
+    case 'i':
+        return iface_arg(&c->iface, arg, err, errlen);
+    case 'a':
+        if (addrset_parse(&c->addrs, arg, msg, sizeof msg) < 0)
+            return fail(err, errlen, "-a: %s", msg);
+        return 0;
+    case 'p': {
+        struct portset ps;
+        if (portset_parse(&ps, arg, msg, sizeof msg) < 0)
+            return fail(err, errlen, "-p: %s", msg);
+        for (size_t i = 0; i < sizeof ps.bits; i++)    /* -p 80 -p 443: both */
+            st->ports.bits[i] |= ps.bits[i];
+        st->have_p = true;
+        return 0;
+    }
+    case 'w':
+        if (!*arg)
+            return fail(err, errlen, "-w: expected a file name");
+        c->pcap_out = arg;
+        return 0;
+    case 'Z':
+        if (!*arg)
+            return fail(err, errlen, "-Z: expected a user name");
+        c->user = arg;
+        return 0;
+    case OPT_MODE:
+        return mode_arg(&st->mode, "--mode", arg, err, errlen);
+    case OPT_DEFAULT:
+        return mode_arg(&st->dflt, "--default", arg, err, errlen);
+    case OPT_RULES:
+        if (st->rules)
+            return fail(err, errlen, "--rules: given twice (one rules file per run)");
+        st->rules = arg;
+        return 0;
+    case OPT_DELAY:     k = PK_DELAY; goto param;
+    case OPT_READ:      k = PK_READ; goto param;
+    case OPT_READ_WAIT: k = PK_READ_WAIT; goto param;
+    case OPT_BACKLOG:   k = PK_BACKLOG; goto param;
+    param: {
+        static const char *const names[] = {
+            [PK_DELAY] = "--delay", [PK_READ] = "--read", [PK_READ_WAIT] = "--read-wait",
+            [PK_BACKLOG] = "--backlog",
+        };
+        if (param_set(&st->p, k, arg, names[k], msg, sizeof msg) < 0)
+            return fail(err, errlen, "%s", msg);
+        st->pmask |= 1u << k;
+        return 0;
+    }
+    case OPT_PROFILE:
+        if (!profile_find(arg) || strlen(arg) >= sizeof c->profile)
+            return fail(err, errlen, "--profile: unknown profile '%.64s' (see rstcraft "
+                        "--list-profiles)", arg);
+        snprintf(c->profile, sizeof c->profile, "%s", arg);
+        st->profile_given = true;
+        return 0;
+    case OPT_MAC:
+        if ((rc = mac_arg(c->mac, arg, err, errlen)) == 0)
+            c->have_mac = true;
+        return rc;
+    case OPT_PROBE_MS:
+        if ((rc = num_arg(&v, arg, 1, 60000, "--probe-ms", "milliseconds", err, errlen)) == 0)
+            c->probe_ms = (unsigned)v;
+        return rc;
+    case OPT_COUNT:
+        if ((rc = num_arg(&v, arg, 0, UINT64_MAX, "--count", "a number of events", err,
+                          errlen)) == 0)
+            c->count = v;
+        return rc;
+    case OPT_DURATION:
+        return duration_arg(&c->duration_s, arg, err, errlen);
+    case OPT_MAX_FLOWS:
+        if ((rc = num_arg(&v, arg, 1000, 50000000, "--max-flows", "a number of flows", err,
+                          errlen)) == 0)
+            c->max_flows = (uint32_t)v;
+        return rc;
+    default:
+        return fail(err, errlen, "internal error: option %d not handled", opt);
+    }
+}
+
+/* Every option is read: build the rules in their order of precedence. */
+static int finish(struct resp_config *c, struct cli *st, char *err, size_t errlen)
+{
+    if (!c->iface)
+        return fail(err, errlen, "-i IFACE is required");
+    if (c->addrs.n == 0)
+        return fail(err, errlen, "-a ADDRS is required");
+    if (st->have_p && !st->mode)
+        return fail(err, errlen, "-p needs --mode MODE (which behaviour for those ports?)");
+    if (!st->have_p && st->mode && st->dflt)
+        return fail(err, errlen, "--mode without -p already sets every port; "
+                    "use -p PORTS --mode MODE with --default");
+    if (st->have_p) {
+        struct rule r;
+        memset(&r, 0, sizeof r);
+        r.ports = st->ports;
+        r.mode = st->mode;
+        r.p = st->p;
+        snprintf(r.where, sizeof r.where, "cli");
+        if (ruleset_add(&c->rules, &r) < 0)
+            return fail(err, errlen, "out of memory");
+    }
+    if (st->rules) {
+        char msg[512];
+        if (ruleset_load(&c->rules, st->rules, msg, sizeof msg) < 0)
+            return fail(err, errlen, "%s", msg);
+    }
+    const struct mode_ops *dm = st->dflt ? st->dflt : st->have_p ? NULL : st->mode;
+    if (dm) {
+        c->rules.dflt.mode = dm;
+        snprintf(c->rules.dflt.where, sizeof c->rules.dflt.where, "cli");
+    }
+    /* the command line wins key by key over a file's default line */
+    param_copy(&c->rules.dflt.p, &st->p, st->pmask);
+    if (st->profile_given || !c->rules.profile[0])
+        snprintf(c->rules.profile, sizeof c->rules.profile, "%s", c->profile);
+    else
+        snprintf(c->profile, sizeof c->profile, "%s", c->rules.profile);
+    return 0;
+}
+
+static int parse(struct resp_config *c, struct cli *st, int argc, char **argv,
+                 char *err, size_t errlen)
+{
+    char name[300];
+    int opt, rc;
+    optind = 0;     /* glibc: 0 restarts the scan from scratch, so tests may call us again */
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        if (opt == ':') {
+            opt_name(name, sizeof name, argv, optind, optopt);
+            return fail(err, errlen, "%s needs an argument (see rstcraft --help)", name);
+        }
+        if (opt == '?') {
+            opt_name(name, sizeof name, argv, optind, optopt);
+            if (optopt >= 256 || (optopt && strncmp(name, "--", 2) == 0))
+                return fail(err, errlen, "%s takes no argument", name);
+            if (strncmp(name, "--", 2) == 0 && ambiguous(name + 2, name, sizeof name))
+                return fail(err, errlen, "ambiguous option %s", name);
+            return fail(err, errlen, "unknown option '%s' (see rstcraft --help)", name);
+        }
+        if ((rc = option(c, st, opt, optarg, err, errlen)) != 0)
+            return rc;
+    }
+    if (optind < argc)
+        return fail(err, errlen, "unexpected argument '%.64s' (see rstcraft --help)",
+                    argv[optind]);
+    return 0;
+}
+
+int config_parse(struct resp_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    struct cli st;
+    memset(c, 0, sizeof *c);
+    ruleset_init(&c->rules);
+    snprintf(c->profile, sizeof c->profile, "linux");
+    c->probe_ms = 200;
+    c->max_flows = 1000000;
+    memset(&st, 0, sizeof st);
+    mode_params_default(&st.p);
+    if (errlen)
+        err[0] = '\0';
+
+    int rc = parse(c, &st, argc, argv, err, errlen);
+    if (rc == 0 && !c->list_profiles)
+        rc = finish(c, &st, err, errlen);
+    if (rc != 0)
+        config_free(c);
+    return rc;
+}
+
+void config_free(struct resp_config *c)
+{
+    addrset_free(&c->addrs);
+    ruleset_free(&c->rules);
+}

@@ -1,0 +1,25 @@
+/* Private to the responder's option parsing (config.c, rules.c): the mode parameter keys
+ * in one table, so the rules file and the command line accept the same values and say the
+ * same things about bad ones. */
+#ifndef RSTCRAFT_PARAMS_H
+#define RSTCRAFT_PARAMS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "rules.h"
+
+enum param_key { PK_DELAY, PK_READ, PK_READ_WAIT, PK_BACKLOG, PK_ECHO, PK_ABORT, PK__N };
+
+/* Decimal digits only, no sign, no space, no overflow. */
+bool parse_u64(const char *s, uint64_t *out);
+
+/* Set one numeric key from text; what names the option in the message ("--delay",
+ * "delay"): "WHAT: expected milliseconds (0..600000), got 'x'". */
+int param_set(struct mode_params *p, enum param_key k, const char *val, const char *what,
+              char *err, size_t errlen);
+/* Copy the keys whose bit (1u << key) is in mask from src to dst. */
+void param_copy(struct mode_params *dst, const struct mode_params *src, unsigned mask);
+
+/* "open, rst, silent, ..." from the registry. */
+void mode_names(char *buf, size_t len);
+#endif

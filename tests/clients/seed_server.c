@@ -1,0 +1,94 @@
+/* The seed's server, for comparing rstcraft with a real kernel: listen, accept, read(4096)
+ * once, close. Whatever is left unread makes the kernel reset (scenario 4); data arriving
+ * after the close is reset too (scenario 5). One child per connection, as the seed forked.
+ *
+ *   seed_server ADDR PORT [--once] [--backlog N] [--no-accept]
+ * stdout: {"result": "listening", "addr": A, "port": P} first, then one line per connection:
+ *   {"result": "ok"|"error", "errno": ..., "read": N, "peer": A, "pport": P, "elapsed_ms": F}
+ * --no-accept listens and never accepts (a full accept queue: scenario 6). */
+#include "client.h"
+#include <sys/wait.h>
+
+static int handle(int cfd, const struct sockaddr_in *peer)
+{
+    char buf[4096];
+    double t0 = cl_now_ms();
+    ssize_t n = read(cfd, buf, sizeof buf);
+    int e = n < 0 ? errno : 0;
+    double el = cl_now_ms() - t0;
+    close(cfd);
+
+    char a[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &peer->sin_addr, a, sizeof a);
+    struct cl_json j = { .n = 0 };
+    cl_j_str(&j, "result", e ? "error" : "ok");
+    cl_j_errno(&j, "errno", e);
+    cl_j_int(&j, "read", (long)n);
+    cl_j_str(&j, "peer", a);
+    cl_j_int(&j, "pport", ntohs(peer->sin_port));
+    cl_j_ms(&j, "elapsed_ms", el);
+    cl_j_print(&j);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *usage = "seed_server ADDR PORT [--once] [--backlog N] [--no-accept]";
+    if (argc < 3)
+        cl_die_usage(usage);
+    bool once = false, no_accept = false;
+    int backlog = 128;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--once") == 0)
+            once = true;
+        else if (strcmp(argv[i], "--no-accept") == 0)
+            no_accept = true;
+        else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc)
+            backlog = (int)cl_num(argv[++i], "--backlog", 65535);
+        else
+            cl_die_usage(usage);
+    }
+    struct sockaddr_in sa = cl_addr(argv[1], argv[2]);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, SIG_IGN);   /* no zombies from the per-connection children */
+
+    int lfd = cl_socket();
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) == -1 || listen(lfd, backlog) == -1) {
+        fprintf(stderr, "seed_server: %s:%s: %s\n", argv[1], argv[2], strerror(errno));
+        return 3;
+    }
+    struct cl_json j = { .n = 0 };
+    cl_j_str(&j, "result", "listening");
+    cl_j_str(&j, "addr", argv[1]);
+    cl_j_int(&j, "port", ntohs(sa.sin_port));
+    cl_j_int(&j, "backlog", backlog);
+    cl_j_print(&j);
+
+    if (no_accept) {
+        for (;;)
+            pause();
+    }
+    for (;;) {
+        struct sockaddr_in peer = { .sin_port = 0 };
+        socklen_t len = sizeof peer;
+        int cfd = accept(lfd, (struct sockaddr *)&peer, &len);
+        if (cfd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            fprintf(stderr, "seed_server: accept: %s\n", strerror(errno));
+            return 3;
+        }
+        if (once) {
+            close(lfd);
+            return handle(cfd, &peer);
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(lfd);
+            _exit(handle(cfd, &peer));
+        }
+        close(cfd);
+    }
+}

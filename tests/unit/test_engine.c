@@ -1,0 +1,402 @@
+/* The TCP engine frame-in, frame-out: each mode and the RFC 5961 / RFC 793 rules, with
+ * every field that a peer would check. Frames are built with the packet model and the
+ * engine's output is recorded instead of sent. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+#include "engine.h"
+#include "mode.h"
+
+#define CLI  0xc6120001u   /* 198.18.0.1 */
+#define SRV  0xc612000au   /* 198.18.0.10 */
+static const uint8_t cmac[6] = { 2, 0, 0, 0, 0, 1 };
+static const uint8_t smac[6] = { 2, 0, 0, 0, 0, 10 };
+
+struct rec { uint8_t buf[32][2048]; size_t len[32]; int n; };
+static struct rec rec;
+static int record(void *ctx, const uint8_t *frame, size_t len)
+{
+    (void)ctx;
+    if (rec.n < 32 && len <= sizeof rec.buf[0]) {
+        memcpy(rec.buf[rec.n], frame, len);
+        rec.len[rec.n++] = len;
+    }
+    return 0;
+}
+
+struct fx {
+    struct engine e;
+    struct ruleset rs;
+    struct addrset as;
+    struct tmpl_tcp4 t;
+    uint8_t frame[FRAME_MAX];
+    struct frame f;
+    uint32_t cseq;   /* client's next sequence number */
+};
+
+static struct fx *fx_new(const char *mode, void (*tweak)(struct mode_params *))
+{
+    static struct fx x;
+    memset(&x, 0, sizeof x);
+    char err[512];
+    ruleset_init(&x.rs);
+    x.rs.dflt.mode = mode_find(mode);
+    assert_non_null(x.rs.dflt.mode);
+    if (tweak)
+        tweak(&x.rs.dflt.p);
+    assert_int_equal(addrset_add(&x.as, SRV), 0);
+    assert_int_equal(engine_init(&x.e, &x.rs, profile_find("linux"), &x.as, NULL, smac, 1000, err), 0);
+    x.e.send = record;
+    x.e.ev.quiet = true;
+    assert_int_equal(tmpl_tcp4_init(&x.t, cmac, smac, err), 0);
+    rec.n = 0;
+    x.cseq = 1000;
+    return &x;
+}
+
+static void fx_free(struct fx *x)
+{
+    engine_free(&x->e);
+    ruleset_free(&x->rs);
+    addrset_free(&x->as);
+}
+
+/* Client -> responder segment with Linux-like SYN options when syn_opts. */
+static void send_seg(struct fx *x, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
+                     size_t len, bool syn_opts)
+{
+    static const uint8_t linux_syn[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10 };
+    struct ip4_spec ip = { .saddr = CLI, .daddr = SRV, .ttl = 64, .df = true, .id = 1 };
+    struct tcp_spec tcp = { .sport = 40000, .dport = 80, .seq = seq, .ack = ack, .flags = flags,
+                            .win = 502, .opts = syn_opts ? linux_syn : NULL,
+                            .optlen = syn_opts ? sizeof linux_syn : 0 };
+    size_t n = tmpl_tcp4_build(&x->t, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, data, len);
+    assert_true(n > 0);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    x->e.now_us = mono_us();
+    engine_rx(&x->e, &x->f);
+}
+
+static struct frame out(int i)
+{
+    struct frame f;
+    assert_true(i < rec.n);
+    assert_int_equal(pkt_parse(&f, rec.buf[i], rec.len[i]), PKT_OK);
+    assert_int_equal(f.l4, L4_TCP);
+    assert_int_equal(f.saddr, SRV);
+    assert_int_equal(f.daddr, CLI);
+    assert_memory_equal(f.eth_dst, cmac, 6);
+    return f;
+}
+
+/* SYN, SYN-ACK, ACK; returns our ISS. */
+static uint32_t handshake(struct fx *x)
+{
+    send_seg(x, TH_SYN, x->cseq, 0, NULL, 0, true);
+    assert_int_equal(rec.n, 1);
+    struct frame sa = out(0);
+    assert_int_equal(sa.flags, TH_SYN | TH_ACK);
+    x->cseq++;
+    send_seg(x, TH_ACK, x->cseq, sa.seq + 1, NULL, 0, false);
+    rec.n = 0;
+    return sa.seq;
+}
+
+static void test_rst_mode(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("rst", NULL);
+    send_seg(x, TH_SYN, 1000, 0, NULL, 0, true);
+    assert_int_equal(rec.n, 1);
+    struct frame r = out(0);
+    assert_int_equal(r.flags, TH_RST | TH_ACK);
+    assert_int_equal(r.seq, 0);
+    assert_int_equal(r.ack, 1001);
+    assert_int_equal(r.win, 0);
+    assert_int_equal(r.ttl, 64);
+    assert_true(r.df);
+    assert_int_equal(r.ip_id, 0);
+    assert_int_equal(r.doff, 20);
+    /* an ACK gets a bare RST at SEG.ACK; an RST gets nothing */
+    send_seg(x, TH_ACK, 5, 777, NULL, 0, false);
+    r = out(1);
+    assert_int_equal(r.flags, TH_RST);
+    assert_int_equal(r.seq, 777);
+    send_seg(x, TH_RST, 5, 0, NULL, 0, false);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(x->e.ev.counts[EV_CLOSED_PORT], 1);
+    assert_int_equal(x->e.ev.counts[EV_UNKNOWN_FLOW], 1);
+    fx_free(x);
+}
+
+static void test_silent_mode(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("silent", NULL);
+    send_seg(x, TH_SYN, 1000, 0, NULL, 0, true);
+    send_seg(x, TH_ACK, 1000, 5, NULL, 0, false);
+    assert_int_equal(rec.n, 0);
+    assert_int_equal(x->e.ev.counts[EV_SILENT_DROP], 1);
+    fx_free(x);
+}
+
+static void test_synack_fields(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    send_seg(x, TH_SYN, 1000, 0, NULL, 0, true);
+    struct frame sa = out(0);
+    assert_int_equal(sa.ack, 1001);
+    assert_int_equal(sa.win, 65160);
+    assert_int_equal(sa.ip_id, 0);
+    assert_true(sa.df);
+    assert_int_equal(sa.doff, 40);
+    /* Linux: mss 1460, sackOK, TS, nop, wscale 10 */
+    const uint8_t *o = rec.buf[0] + 14 + 20 + 20;
+    static const uint8_t head[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10 };
+    assert_memory_equal(o, head, sizeof head);
+    assert_int_equal(o[16], 1);
+    assert_int_equal(o[17], 3);
+    assert_int_equal(o[18], 3);
+    assert_int_equal(o[19], 10);
+    assert_int_equal(sa.opt.tsecr, 1);   /* echoes the SYN's TSval */
+    fx_free(x);
+}
+
+static void test_open_data_and_close(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    uint32_t iss = handshake(x);
+    assert_int_equal(x->e.ev.counts[EV_HANDSHAKE], 1);
+    char data[100];
+    memset(data, 'a', sizeof data);
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, iss + 1, data, sizeof data, false);
+    struct frame a = out(0);
+    assert_int_equal(a.flags, TH_ACK);
+    assert_int_equal(a.ack, x->cseq + 100);
+    assert_int_equal(a.seq, iss + 1);
+    x->cseq += 100;
+    rec.n = 0;
+    send_seg(x, TH_FIN | TH_ACK, x->cseq, iss + 1, NULL, 0, false);
+    /* ACK of the FIN, then the application's FIN */
+    assert_int_equal(rec.n, 2);
+    struct frame fin = out(1);
+    assert_int_equal(fin.flags, TH_FIN | TH_ACK);
+    assert_int_equal(fin.ack, x->cseq + 1);
+    send_seg(x, TH_ACK, x->cseq + 1, iss + 2, NULL, 0, false);
+    assert_int_equal(x->e.ft.used, 0);
+    assert_int_equal(x->e.ev.counts[EV_PEER_CLOSE], 1);
+    fx_free(x);
+}
+
+static void test_rfc5961(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    uint32_t iss = handshake(x);
+    /* in-window but inexact RST: challenge ACK, the flow lives */
+    send_seg(x, TH_RST, x->cseq + 10, 0, NULL, 0, false);
+    assert_int_equal(rec.n, 1);
+    struct frame c = out(0);
+    assert_int_equal(c.flags, TH_ACK);
+    assert_int_equal(c.ack, x->cseq);
+    assert_int_equal(x->e.ft.used, 1);
+    /* SYN on an established flow: challenge ACK */
+    send_seg(x, TH_SYN, x->cseq + 5000, 0, NULL, 0, false);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(x->e.ev.counts[EV_CHALLENGE_ACK], 2);
+    /* out-of-window RST: ignored */
+    send_seg(x, TH_RST, x->cseq + 10000000, 0, NULL, 0, false);
+    assert_int_equal(rec.n, 2);
+    /* exact RST: the flow is gone, nothing sent */
+    send_seg(x, TH_RST, x->cseq, 0, NULL, 0, false);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(x->e.ft.used, 0);
+    (void)iss;
+    fx_free(x);
+}
+
+static void test_out_of_order_sack(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    uint32_t iss = handshake(x);
+    char d[100] = {0};
+    send_seg(x, TH_ACK, x->cseq + 100, iss + 1, d, 100, false);   /* hole at [0,100) */
+    struct frame a = out(0);
+    assert_int_equal(a.ack, x->cseq);
+    assert_int_equal(a.opt.nsack, 1);
+    assert_int_equal(a.opt.sack[0].l, x->cseq + 100);
+    assert_int_equal(a.opt.sack[0].r, x->cseq + 200);
+    send_seg(x, TH_ACK, x->cseq, iss + 1, d, 100, false);         /* fills the hole */
+    a = out(1);
+    assert_int_equal(a.ack, x->cseq + 200);
+    assert_int_equal(a.opt.nsack, 0);
+    /* a retransmission of old data: duplicate ACK */
+    send_seg(x, TH_ACK, x->cseq, iss + 1, d, 100, false);
+    a = out(2);
+    assert_int_equal(a.ack, x->cseq + 200);
+    fx_free(x);
+}
+
+static void test_unread_resets(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("unread", NULL);
+    uint32_t iss = handshake(x);
+    static char d[5000];
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, iss + 1, d, 5000, false);
+    assert_int_equal(rec.n, 2);
+    struct frame a = out(0), r = out(1);
+    assert_int_equal(a.flags, TH_ACK);
+    assert_int_equal(r.flags, TH_RST | TH_ACK);
+    assert_int_equal(r.seq, iss + 1);
+    assert_int_equal(r.ack, x->cseq + 5000);
+    assert_true(r.win > 0);
+    assert_true(r.opt.has_ts);
+    assert_int_equal(r.ip_id, (uint16_t)(a.ip_id + 1));
+    assert_int_equal(x->e.ev.counts[EV_UNREAD_RESET], 1);
+    assert_int_equal(x->e.ft.used, 0);
+    fx_free(x);
+}
+
+static void test_unread_all_read_fin(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("unread", NULL);
+    uint32_t iss = handshake(x);
+    static char d[4000];
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, iss + 1, d, 4000, false);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(out(1).flags, TH_FIN | TH_ACK);
+    assert_int_equal(x->e.ev.counts[EV_FIN_CLOSE], 1);
+    fx_free(x);
+}
+
+static void test_after_close_data_resets(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("after-close", NULL);
+    uint32_t iss = handshake(x);
+    static char d[4096];
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, iss + 1, d, 4096, false);
+    assert_int_equal(out(1).flags, TH_FIN | TH_ACK);
+    x->cseq += 4096;
+    send_seg(x, TH_ACK, x->cseq, iss + 2, NULL, 0, false);   /* our FIN ACKed */
+    rec.n = 0;
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, iss + 2, d, 4096, false);
+    assert_int_equal(rec.n, 1);
+    struct frame r = out(0);
+    assert_int_equal(r.flags, TH_RST);
+    assert_int_equal(r.seq, iss + 2);
+    assert_int_equal(r.win, 0);
+    assert_int_equal(r.doff, 20);
+    assert_int_equal(x->e.ev.counts[EV_DATA_AFTER_CLOSE], 1);
+    fx_free(x);
+}
+
+static void backlog1(struct mode_params *p) { p->backlog = 1; }
+static void backlog1_abort(struct mode_params *p) { p->backlog = 1; p->abort_on_overflow = true; }
+
+static void test_backlog(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("backlog", backlog1);
+    handshake(x);
+    /* a second client port: the queue is full, its SYN is dropped */
+    struct ip4_spec ip = { .saddr = CLI, .daddr = SRV, .ttl = 64 };
+    struct tcp_spec tcp = { .sport = 40001, .dport = 80, .seq = 9, .flags = TH_SYN, .win = 100 };
+    size_t n = tmpl_tcp4_build(&x->t, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, NULL, 0);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 0);
+    assert_int_equal(x->e.ev.counts[EV_SYN_DROPPED_BACKLOG], 1);
+    fx_free(x);
+
+    x = fx_new("backlog", backlog1_abort);
+    handshake(x);
+    tcp.seq = 9;
+    n = tmpl_tcp4_build(&x->t, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, NULL, 0);
+    pkt_parse(&x->f, x->frame, n);
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 1);
+    struct frame sa = out(0);
+    assert_int_equal(sa.flags, TH_SYN | TH_ACK);
+    tcp.flags = TH_ACK;
+    tcp.seq = 10;
+    tcp.ack = sa.seq + 1;
+    n = tmpl_tcp4_build(&x->t, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, NULL, 0);
+    pkt_parse(&x->f, x->frame, n);
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 2);
+    struct frame r = out(1);
+    assert_int_equal(r.flags, TH_RST);
+    assert_int_equal(r.seq, sa.seq + 1);
+    assert_int_equal(x->e.ev.counts[EV_BACKLOG_RESET], 1);
+    fx_free(x);
+}
+
+static void delay5(struct mode_params *p) { p->delay_ms = 5; }
+
+static void test_delay(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("delay", delay5);
+    send_seg(x, TH_SYN, 1000, 0, NULL, 0, true);
+    assert_int_equal(rec.n, 0);
+    uint64_t t0 = mono_us();
+    while (rec.n == 0 && mono_us() - t0 < 1000000) {
+        struct timespec ts = { 0, 200000 };
+        nanosleep(&ts, NULL);
+        engine_timers(&x->e);
+    }
+    assert_int_equal(rec.n, 1);
+    assert_true(mono_us() - x->e.ft.v[0].syn_us >= 5000);
+    struct frame sa = out(0);
+    assert_int_equal(sa.flags, TH_SYN | TH_ACK);
+    /* the client gave up: its kernel resets the late SYN-ACK */
+    send_seg(x, TH_RST, 1001, 0, NULL, 0, false);
+    assert_int_equal(x->e.ev.counts[EV_CLIENT_ABORT], 1);
+    assert_int_equal(x->e.ft.used, 0);
+    fx_free(x);
+}
+
+static void test_listen_stray_ack(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    send_seg(x, TH_ACK, 5, 4242, NULL, 0, false);
+    assert_int_equal(rec.n, 1);
+    struct frame r = out(0);
+    assert_int_equal(r.flags, TH_RST);
+    assert_int_equal(r.seq, 4242);
+    /* SYN|FIN to a listener is discarded (tcp_rcv_state_process) */
+    send_seg(x, TH_SYN | TH_FIN, 5, 0, NULL, 0, false);
+    assert_int_equal(rec.n, 1);
+    fx_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rst_mode),
+        cmocka_unit_test(test_silent_mode),
+        cmocka_unit_test(test_synack_fields),
+        cmocka_unit_test(test_open_data_and_close),
+        cmocka_unit_test(test_rfc5961),
+        cmocka_unit_test(test_out_of_order_sack),
+        cmocka_unit_test(test_unread_resets),
+        cmocka_unit_test(test_unread_all_read_fin),
+        cmocka_unit_test(test_after_close_data_resets),
+        cmocka_unit_test(test_backlog),
+        cmocka_unit_test(test_delay),
+        cmocka_unit_test(test_listen_stray_ack),
+    };
+    return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}
