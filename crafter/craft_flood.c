@@ -63,6 +63,9 @@ int craft_run_flood(struct craft_run *r)
     }
     struct craft_patch patch;
     craft_patch_init(&r->ctx, r->frame, len, &patch);
+    /* nothing is read while flooding: an open capture only makes the kernel timestamp and
+     * filter every frame on the interface */
+    netio_close(&r->net);
     cpu_set_t allowed;
     int cpus[MAX_THREADS], ncpu = 0;
     if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,6 +16,7 @@
 
 #define RING_FRAMES 4096u
 #define DATA_OFF    (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+#define VNET_LEN    sizeof(struct virtio_net_hdr)
 
 int txring_open(struct txring *r, int ifindex, unsigned frame_len, char *err, size_t errlen)
 {
@@ -22,7 +24,7 @@ int txring_open(struct txring *r, int ifindex, unsigned frame_len, char *err, si
     r->fd = -1;
     /* the smallest power-of-two slot: a ring of 54-byte frames stays in cache */
     unsigned fs = 128;
-    while (fs < DATA_OFF + frame_len)
+    while (fs < DATA_OFF + VNET_LEN + frame_len)
         fs <<= 1;
     r->frame_size = fs;
     r->frame_nr = RING_FRAMES;
@@ -36,6 +38,12 @@ int txring_open(struct txring *r, int ifindex, unsigned frame_len, char *err, si
         goto fail;
     v = 1;
     setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &v, sizeof v);   /* best effort */
+    /* Without a virtio header the kernel copies only the Ethernet header into the skb and
+     * attaches the rest as pages of the ring; crossing into another namespace then makes it
+     * allocate and copy pages for every frame (skb_copy_ubufs). With one whose hdr_len is
+     * the whole frame, the frame is copied once into the skb and nothing else is needed. */
+    v = 1;
+    r->vnet = setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &v, sizeof v) == 0;
     v = 16 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof v);
     struct tpacket_req req;
@@ -78,12 +86,19 @@ uint8_t *txring_slot(struct txring *r)
     }
     if (st != TP_STATUS_AVAILABLE)
         return NULL;
-    return (uint8_t *)h + DATA_OFF;
+    return (uint8_t *)h + DATA_OFF + (r->vnet ? VNET_LEN : 0);
 }
 
 void txring_commit(struct txring *r, size_t len)
 {
     struct tpacket2_hdr *h = (struct tpacket2_hdr *)(r->map + (size_t)r->cur * r->frame_size);
+    if (r->vnet) {
+        struct virtio_net_hdr *v = (struct virtio_net_hdr *)((uint8_t *)h + DATA_OFF);
+        memset(v, 0, sizeof *v);
+        v->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+        v->hdr_len = (uint16_t)len;          /* little endian, as the kernel reads it on x86 */
+        len += VNET_LEN;
+    }
     h->tp_len = (unsigned)len;
     __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     r->cur = r->cur + 1 == r->frame_nr ? 0 : r->cur + 1;

@@ -1,11 +1,12 @@
 /* The wire: one pcap handle for what comes in, one libnet link-layer handle for what goes
  * out, and an optional pcap file that sees both. */
+#include <errno.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
 #include <libnet.h>
 #include <linux/filter.h>
+#include <linux/if_packet.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -47,36 +48,69 @@ static int activate_error(pcap_t *p, int rc, const char *ifname, char *err)
 
 /* pcap_setdirection alone filters in user space: the kernel still copies every frame we
  * send into the capture ring, and a burst of our own frames (a round of ARP probes for a
- * /22) fills the ring and drops the one reply that matters. "inbound" compiles to a kernel
- * check of the packet type, so our frames never reach the ring. */
-static int set_filter(pcap_t *p, const char *ifname, const char *bpf, char *err)
+ * /22) fills the ring and drops the one reply that matters (measured: 2883 of 3072 lost).
+ * So the kernel filter starts with a packet-type check that drops outgoing frames.
+ *
+ * It is attached here rather than compiled in as "inbound and (...)": after pcap_setfilter
+ * libpcap re-checks the first ring slot in user space with the new program, and its user
+ * space interpreter cannot read the packet type, so it would drop the first frame that
+ * arrives (measured: the first ARP request after start went unanswered). libpcap keeps the
+ * user's program, which it can evaluate; the kernel gets direction + user's program. */
+static int attach_inbound(pcap_t *p, const struct bpf_program *user, const char *ifname,
+                          char *err)
 {
-    char expr[2048];
-    bool user = bpf && *bpf;
-    if (user && strlen(bpf) > sizeof expr - 32) {
-        snprintf(err, NETIO_ERRLEN, "capture filter too long (%zu characters)", strlen(bpf));
+    static const struct sock_filter prefix[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_AD_OFF + SKF_AD_PKTTYPE),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+    };
+    enum { NPRE = sizeof prefix / sizeof prefix[0] };
+    struct sock_filter code[BPF_MAXINSNS];
+    size_t n = NPRE;
+    memcpy(code, prefix, sizeof prefix);
+    if (user) {
+        if (user->bf_len > BPF_MAXINSNS - NPRE) {
+            snprintf(err, NETIO_ERRLEN, "capture filter on %s: program too long (%u instructions)",
+                     ifname, user->bf_len);
+            return -1;
+        }
+        for (unsigned i = 0; i < user->bf_len; i++, n++) {
+            code[n].code = user->bf_insns[i].code;
+            code[n].jt = user->bf_insns[i].jt;
+            code[n].jf = user->bf_insns[i].jf;
+            code[n].k = user->bf_insns[i].k;
+        }
+    } else {
+        struct sock_filter all = BPF_STMT(BPF_RET | BPF_K, NETIO_SNAPLEN);
+        code[n++] = all;
+    }
+    struct sock_fprog prog = { .len = (unsigned short)n, .filter = code };
+    if (setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
+        snprintf(err, NETIO_ERRLEN, "capture filter on %s: %s", ifname, strerror(errno));
         return -1;
     }
-    snprintf(expr, sizeof expr, user ? "inbound and (%s)" : "inbound", bpf);
+    return 0;
+}
+
+static int set_filter(pcap_t *p, const char *ifname, const char *bpf, char *err)
+{
+    if (!bpf || !*bpf)
+        return attach_inbound(p, NULL, ifname, err);
     struct bpf_program prog;
-    if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        if (!user)
-            return 0;   /* no kernel direction check here: user space still filters */
-        /* say what is wrong with the user's own expression, not with our wrapper */
-        if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0)
-            pcap_freecode(&prog);
+    if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         snprintf(err, NETIO_ERRLEN, "bad capture filter '%s': %s", bpf, pcap_geterr(p));
         one_line(err);
         return -1;
     }
     int rc = pcap_setfilter(p, &prog);
-    pcap_freecode(&prog);
     if (rc != 0) {
         snprintf(err, NETIO_ERRLEN, "capture filter on %s: %s", ifname, pcap_geterr(p));
         one_line(err);
-        return -1;
+    } else {
+        rc = attach_inbound(p, &prog, ifname, err);
     }
-    return 0;
+    pcap_freecode(&prog);
+    return rc;
 }
 
 static int open_capture(struct netio *n, const char *ifname, const char *bpf, char *err)
@@ -94,7 +128,7 @@ static int open_capture(struct netio *n, const char *ifname, const char *bpf, ch
     /* every frame is handed over at once: the responder answers SYNs, it must not wait for
      * a block of the ring to fill */
     pcap_set_immediate_mode(p, 1);
-    pcap_set_buffer_size(p, getenv("DBG_BUF") ? atoi(getenv("DBG_BUF")) : NETIO_BUFSIZE);
+    pcap_set_buffer_size(p, NETIO_BUFSIZE);
     int rc = pcap_activate(p);
     if (rc < 0)
         return activate_error(p, rc, ifname, err);
@@ -116,7 +150,7 @@ static int open_capture(struct netio *n, const char *ifname, const char *bpf, ch
         one_line(err);
         return -1;
     }
-    if (!getenv("DBG_NOF") && set_filter(p, ifname, bpf, err) != 0)
+    if (set_filter(p, ifname, bpf, err) != 0)
         return -1;
     n->fd = pcap_get_selectable_fd(p);
     if (n->fd < 0) {

@@ -280,6 +280,7 @@ struct txring {
     size_t   maplen;
     unsigned frame_size, frame_nr, cur;
     unsigned pending;               /* frames queued since the last kick */
+    bool     vnet;                  /* frames carry a virtio_net_hdr (PACKET_VNET_HDR) */
     uint64_t sent, failed;
 };
 int  txring_open(struct txring *r, int ifindex, unsigned frame_len, char *err, size_t errlen);

@@ -5,6 +5,7 @@
  * (PSH ends a write) or after --read-wait ms of quiet, as a blocked read() would return
  * with what arrived. */
 #include "engine.h"
+#include "flow.h"
 #include "mode.h"
 #include "mode_open.h"
 
@@ -23,9 +24,12 @@ static void unread_on_data(struct engine *e, const struct rule *r, struct flow *
     (void)data; (void)n;
     if (fl->app_read_done)
         return;
-    if (psh || fl->unread >= r->p.read_bytes)
+    /* a write ends with PSH (tcp_push); until then more of it is on the way, and the
+     * emulated read() should see it all, as the kernel's wake-up latency lets it. The
+     * quiet timer is armed once, so a sender that never pushes is read within it. */
+    if (psh)
         app_read_and_close(e, r, fl);
-    else
+    else if (fl->timer != TM_APP)
         engine_app_timer(e, fl, r->p.read_wait_ms);
 }
 

@@ -273,7 +273,7 @@ static bool pick_alt(const char *p, const char *q, char **o, char *oend)
     size_t n = (size_t)(q - p);
     uint32_t lo, hi;
     if (n && (*p == '>' || *p == '<' || memchr(p, '-', n)) && !memchr(p, '[', n))
-        return alt_interval(p, n, &lo, &hi) && put_hex(o, oend, lo);
+        return alt_interval(p, n, &lo, &hi) && put_hex(o, oend, *p == '<' ? hi : lo);
     while (p < q) {
         const char *open = memchr(p, '[', (size_t)(q - p));
         if (!put(o, oend, p, (size_t)((open ? open : q) - p)))
