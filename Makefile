@@ -48,8 +48,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librstcraft.a
 deps:
 	@scripts/deps
 
+# Every suite runs even when one fails, so a report shows all failures at once.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $${t##*/}"; done; \
+	if [ -n "$$failed" ]; then echo "unit: failed:$$failed"; exit 1; fi
 
 integration: rstcraft clients
 	@tests/run-integration

@@ -3,9 +3,7 @@
  * matched to the probe that caused them (craft_match.c). */
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include "craft.h"
@@ -39,8 +37,6 @@ static void on_rx(void *user, const struct timeval *ts, const uint8_t *data, siz
     struct craft_run *r = user;
     struct frame f;
     pkt_parse(&f, data, caplen);
-    if (getenv("CRAFT_DEBUG"))
-        fprintf(stderr, "rx %zu bytes l3=%d l4=%d err=%d sport=%u dport=%u ts=%ld.%06ld\n", caplen, f.l3, f.l4, f.err, f.sport, f.dport, (long)ts->tv_sec, (long)ts->tv_usec);
     if (r->answer_arp)
         answer_for_src(r, &f);
     struct reply_key k;

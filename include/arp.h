@@ -10,7 +10,9 @@
 #include "addrset.h"
 
 /* If f is an ARP request for an address in owned, write the reply (from mac) into out and
- * return its length; else 0. Gratuitous ARP and probes from others are not answered. */
+ * return its length; else 0. Probes (sender 0.0.0.0) for our addresses are answered, as
+ * RFC 5227 §2.1.1 has the prober learn of the conflict from the owner's reply; gratuitous
+ * requests (sender == target) are not. */
 size_t arp_answer(const struct frame *f, const struct addrset *owned, const uint8_t mac[6],
                   uint8_t *out, size_t cap);
 

@@ -151,9 +151,20 @@ static bool set_why(char *why, const char *msg)
     return false;
 }
 
+static bool upper_hex(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] >= 'a' && p[i] <= 'f')
+            return false;
+    return true;
+}
+
 static bool valid_numeric(const char *p, size_t n, char *why)
 {
     uint32_t lo, hi;
+    /* nmap compares numbers as upper-case text: a lower-case bound never matches */
+    if (!upper_hex(p, n))
+        return set_why(why, "hex digits must be upper case");
     if (n && (*p == '>' || *p == '<'))
         return hex_span(p + 1, n - 1, &lo) || set_why(why, "'>' or '<' needs 1 to 8 hex digits");
     const char *dash = memchr(p, '-', n);

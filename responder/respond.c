@@ -110,11 +110,11 @@ static void install_signals(sigset_t *unblocked)
     sigprocmask(SIG_BLOCK, &block, unblocked);
 }
 
-static void run(struct engine *e, struct netio *nio, const struct resp_config *c)
+static void run(struct engine *e, struct netio *nio, const struct resp_config *c,
+                const sigset_t *unblocked_set)
 {
     struct loop l = { .e = e };
-    sigset_t unblocked;
-    install_signals(&unblocked);
+    sigset_t unblocked = *unblocked_set;
     uint64_t start = mono_us();
     uint64_t end = c->duration_s > 0 ? start + (uint64_t)(c->duration_s * 1e6) : 0;
     struct pollfd pfd = { .fd = nio->fd, .events = POLLIN };
@@ -146,7 +146,6 @@ static void run(struct engine *e, struct netio *nio, const struct resp_config *c
         if (r > 0 || c->busy_poll)
             netio_dispatch(nio, rx_frame, &l);
     }
-    sigprocmask(SIG_SETMASK, &unblocked, NULL);
 }
 
 int respond_main(int argc, char **argv)
@@ -172,6 +171,10 @@ int respond_main(int argc, char **argv)
         return fail(err, 2);
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* from here on a stop request is held until the loop's first ppoll, so that set-up is
+     * never cut short half-way (an nft guard installed and not removed) */
+    sigset_t unblocked;
+    install_signals(&unblocked);
     int code = 3;
     if (netio_open(&nio, c.iface, NULL, err) != 0)
         goto out_cfg;
@@ -202,7 +205,7 @@ int respond_main(int argc, char **argv)
             "profile %s, default %s\n", c.iface, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
             c.addrs.n, c.addrs.n == 1 ? "" : "es", ip4_str(c.addrs.v[0], a), prof->name,
             c.rules.dflt.mode->name);
-    run(&e, &nio, &c);
+    run(&e, &nio, &c, &unblocked);
     netio_flush(&nio);
     ev_print_counts(&e.ev, stderr);
     fprintf(stderr, "rstcraft: frames: %llu received, %llu sent, %llu malformed, %u flows live\n",
@@ -217,5 +220,6 @@ out_cfg:
     if (code)
         fail(err, code);
     config_free(&c);
+    sigprocmask(SIG_SETMASK, &unblocked, NULL);
     return code;
 }
