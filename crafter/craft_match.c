@@ -358,7 +358,9 @@ bool reply_key_from_frame(const struct probe_gen *g, const struct craft_target *
     if (icmp && icmp_is_error(tg->v6, f->icmp_type)) {
         if (!to_src || f->l4_len < 8 || f->l4_off + 8 > f->len)
             return false;
-        struct quoted tmp, *qq = q ? q : &tmp;
+        struct quoted tmp;
+        memset(&tmp, 0, sizeof tmp);
+        struct quoted *qq = q ? q : &tmp;
         size_t qlen = f->l4_len - 8;
         if (f->l4_off + 8 + qlen > f->len)
             qlen = f->len - f->l4_off - 8;

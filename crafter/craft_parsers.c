@@ -11,8 +11,7 @@
 #include <time.h>
 #include "craft.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+__attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -317,7 +316,7 @@ static int parse_u32_pair(const char *s, uint32_t *a, uint32_t *b, bool *has_b, 
         return fail(err, errlen, "bad %s value", what);
     memcpy(tok, s, len + 1);
     char *colon = strchr(tok, ':');
-    uint64_t v;
+    uint64_t v = 0;
     if (colon)
         *colon = 0;
     if (craft_parse_uint(tok, UINT32_MAX, &v, what, err, errlen) < 0)
@@ -349,8 +348,8 @@ int craft_parse_sack(const char *s, struct optitem *it, char *err, size_t errlen
         blk[len] = 0;
         if (it->nsack >= 4)
             return fail(err, errlen, "--sack takes at most 4 blocks");
-        bool has_r;
-        uint32_t l, r = 0;
+        bool has_r = false;
+        uint32_t l = 0, r = 0;
         if (parse_u32_pair(blk, &l, &r, &has_r, "--sack", err, errlen) < 0)
             return -1;
         if (!has_r)
@@ -371,7 +370,7 @@ int craft_parse_ts(const char *s, struct optitem *it, char *err, size_t errlen)
     it->kind = OI_TS;
     if (!s || !*s)
         return fail(err, errlen, "empty --ts (use VAL[:ECR])");
-    bool has_ecr;
+    bool has_ecr = false;
     uint32_t ecr = 0;
     if (parse_u32_pair(s, &it->tsval, &ecr, &has_ecr, "--ts", err, errlen) < 0)
         return -1;

@@ -476,7 +476,7 @@ int kill_main(int argc, char **argv)
         goto out;
     }
     /* libnet for link-layer sends; its own capture gets a filter nothing matches */
-    if (netio_open(&K.net, K.o.ifname, "ether proto 0x88b5 and ether proto 0x88b6", err) < 0) {
+    if (netio_open(&K.net, K.o.ifname, "ether proto 0x88b5", err) < 0) {
         fprintf(stderr, "rstcraft kill: %s\n", err);
         goto out;
     }

@@ -7,12 +7,31 @@
 #include <string.h>
 #include "kill.h"
 
-#define KT_MAX 65536
+#define KT_MAX   65536
+#define KT_HASH  16384u
+#define KT_NIL   UINT32_MAX
+
+/* the same value for both directions of a connection */
+static uint32_t khash(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
+{
+    uint64_t x = (uint64_t)a << 16 | ap, y = (uint64_t)b << 16 | bp;
+    uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
+    uint64_t h = lo * 0x9e3779b97f4a7c15ull ^ (hi + 0x7f4a7c159e3779b9ull) * 0xbf58476d1ce4e5b9ull;
+    return (uint32_t)(h >> 40) % KT_HASH;
+}
 
 struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
                           int *from, bool create, uint64_t now)
 {
-    for (size_t i = 0; i < t->n; i++) {
+    if (!t->head) {
+        t->head = malloc(KT_HASH * sizeof *t->head);
+        if (!t->head)
+            return NULL;
+        for (uint32_t i = 0; i < KT_HASH; i++)
+            t->head[i] = KT_NIL;
+    }
+    uint32_t h = khash(sip, sport, dip, dport);
+    for (uint32_t i = t->head[h]; i != KT_NIL; i = t->next[i]) {
         struct kflow *k = &t->v[i];
         for (int s = 0; s < 2; s++)
             if (k->s[s].ip == sip && k->s[s].port == sport && k->s[!s].ip == dip && k->s[!s].port == dport) {
@@ -28,9 +47,14 @@ struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32
         if (!nv)
             return NULL;
         t->v = nv;
+        uint32_t *nn = realloc(t->next, nc * sizeof *nn);
+        if (!nn)
+            return NULL;
+        t->next = nn;
         t->cap = nc;
     }
-    struct kflow *k = &t->v[t->n++];
+    uint32_t idx = (uint32_t)t->n++;
+    struct kflow *k = &t->v[idx];
     memset(k, 0, sizeof *k);
     k->s[0].ip = sip;
     k->s[0].port = sport;
@@ -38,6 +62,8 @@ struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32
     k->s[1].port = dport;
     k->client = -1;
     k->created_ns = now;
+    t->next[idx] = t->head[h];
+    t->head[h] = idx;
     *from = 0;
     return k;
 }
@@ -45,6 +71,8 @@ struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32
 void ktable_free(struct ktable *t)
 {
     free(t->v);
+    free(t->head);
+    free(t->next);
     memset(t, 0, sizeof *t);
 }
 

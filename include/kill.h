@@ -45,6 +45,7 @@ struct kflow {
 struct ktable {
     struct kflow *v;
     size_t n, cap;
+    uint32_t *head, *next;      /* hash chains over v (flows are never removed) */
 };
 
 /* The flow of (sip:sport -> dip:dport); *from is the index of the sender's side.

@@ -206,6 +206,8 @@ bool nmap_expr_valid(const char *expr, bool nested, char *why)
                     return set_why(why, "'[' without ']'");
                 if (close == open + 1 || memchr(open + 1, '[', (size_t)(close - open - 1)))
                     return set_why(why, "empty or nested '[..]' group");
+                if (close + 1 < q && is_hex(close[1]))
+                    return set_why(why, "a hex digit right after ']' (nmap's match is greedy)");
                 for (const char *a = open + 1; a <= close;) {
                     const char *ae = alt_end(a, close, false);
                     if (ae == a || !is_hex(*a == '>' || *a == '<' ? a[1] : *a))

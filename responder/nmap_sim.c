@@ -457,7 +457,7 @@ static bool incr_class(const char *c)
 /* makeTSeqFP's GCD, ISR and SP */
 static void seq_numbers(struct out *o, struct nmapdb_entry *obs, const uint32_t *isn, int n)
 {
-    uint32_t diffs[8], gcd;
+    uint32_t diffs[8] = { 0 }, gcd;
     double rates[8], avg = 0;
     for (int i = 1; i < n; i++) {
         uint32_t a = isn[i] - isn[i - 1], b = isn[i - 1] - isn[i];
@@ -629,8 +629,8 @@ bool nmapdb_simulate(const struct personality *pers, uint64_t seed, struct nmapd
 
     /* the six sequence probes, 100 ms apart; the first is also T1 */
     struct seg sa[6];
-    uint32_t isn[6];
-    uint16_t tid[6];
+    uint32_t isn[6] = { 0 };
+    uint16_t tid[6] = { 0 };
     int got = 0;
     bool ts_all = true;
     for (int i = 0; i < 6; i++) {
@@ -657,7 +657,7 @@ bool nmapdb_simulate(const struct personality *pers, uint64_t seed, struct nmapd
     t[0] = sa[0];
     static const uint8_t tflags[7] = { TH_SYN, 0, TH_SYN | TH_FIN | TH_URG | TH_PSH, TH_ACK, TH_SYN, TH_ACK, TH_FIN | TH_PSH | TH_URG };
     static const bool tdf[7] = { false, true, false, true, false, true, false };
-    uint16_t cid[3];
+    uint16_t cid[3] = { 0 };
     int ncid = 0;
     for (int i = 1; i < 7; i++) {
         tcp_probe(&pf, tflags[i], prb[6 + i].win, tdf[i], prb[6 + i].opt, prb[6 + i].len,

@@ -287,6 +287,8 @@ int main(int argc, char **argv)
         int64_t *err = malloc((s->n ? s->n : 1) * sizeof *err);
         int64_t *abserr = malloc((s->n ? s->n : 1) * sizeof *abserr);
         if (!err || !abserr) {
+            free(err);
+            free(abserr);
             fprintf(stderr, "pcapstat: out of memory\n");
             return 1;
         }

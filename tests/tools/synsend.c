@@ -119,7 +119,7 @@ static bool parse_src(const char *s, uint32_t *lo, uint32_t *hi)
     char buf[64];
     if (strlen(s) >= sizeof buf)
         return false;
-    strcpy(buf, s);
+    snprintf(buf, sizeof buf, "%s", s);
     char *dash = strchr(buf, '-');
     if (dash)
         *dash++ = '\0';
@@ -300,7 +300,7 @@ static int iface_setup(int fd, const char *ifname, int *ifindex, uint8_t mac[6],
         fprintf(stderr, "synsend: no such interface: %s\n", ifname);
         return -1;
     }
-    strcpy(ifr.ifr_name, ifname);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
     if (ioctl(fd, SIOCGIFINDEX, &ifr) != 0) {
         fprintf(stderr, "synsend: no such interface: %s\n", ifname);
         return -1;
