@@ -33,7 +33,7 @@ void craft_usage(FILE *out)
 "  --opts-preset NAME     linux, windows, macos, freebsd, openbsd\n"
 "IP:\n"
 "  --src ADDR             source address; if this host does not own it, craft answers ARP\n"
-"                         for it while it runs\n"
+"                         (IPv6: neighbour solicitations) for it while it runs\n"
 "  --ttl N (default 64) --id N --tos N --df --mf --frag-off N (8-byte units)\n"
 "payload (concatenated in the order given):\n"
 "  --data HEX --data-string STR --data-file FILE --data-len N (pad with zeros / cut to N)\n"

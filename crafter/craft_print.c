@@ -210,7 +210,7 @@ void craft_print_reply(const struct craft_opts *o, const struct frame *f, const 
             printf(" icmp_id=%u icmp_seq=%u", f->icmp_id, f->icmp_seq);
         }
     }
-    printf(" probe=%lld rtt=%.2f ms", (long long)m->idx, rtt_ms);
+    printf(" probe=%lld rtt=%.3f ms", (long long)m->idx, rtt_ms);
     if (m->dup)
         printf(" DUP!");
     if (m->q == MQ_AMBIGUOUS)
@@ -241,7 +241,8 @@ void craft_print_summary(const struct craft_opts *o, const struct craft_stats *s
     addr_str(o->v6, o->dst4, o->dst6, dst, sizeof dst);
     double loss = s->sent ? 100.0 * (double)(s->sent - s->answered) / (double)s->sent : 0.0;
     double avg = s->answered ? s->rtt_sum / (double)s->answered : 0.0;
-    double pps = secs > 0 ? (double)s->sent / secs : 0.0;
+    /* paced: n probes span n - 1 intervals */
+    double pps = secs > 0 ? (double)(o->rate > 0 && s->sent > 1 ? s->sent - 1 : s->sent) / secs : 0.0;
     if (o->json) {
         printf("{\"type\":\"summary\",\"dst\":\"%s\",\"sent\":%llu,\"received\":%llu,\"replies\":%llu,"
                "\"dups\":%llu,\"loss_pct\":%.1f,\"seconds\":%.6f,\"pps\":%.1f",

@@ -27,6 +27,8 @@ struct resp_config {
     uint32_t       max_flows;       /* --max-flows (default 1000000) */
     bool           busy_poll;       /* --busy-poll: spin instead of sleeping (lowest latency) */
     bool           list_profiles;   /* --list-profiles */
+    const char    *personality;     /* --personality NAME: a fingerprint of nmap-os-db */
+    const char    *os_db;           /* --os-db FILE (default /usr/share/nmap/nmap-os-db) */
 };
 
 /* Parse argv (argv[0] is the command name, "rstcraft" or "respond").

@@ -12,6 +12,7 @@
 #include "netio.h"
 #include "pkt.h"
 #include "profile.h"
+#include "profile_ext.h"
 #include "rules.h"
 
 /* Accept-queue counters of backlog listeners, keyed by (address, port). */
@@ -26,6 +27,9 @@ struct listenq {
 struct engine {
     const struct ruleset *rules;
     const struct profile *prof;
+    const struct profile_answers *ans;   /* what the profile answers (own, or a personality's) */
+    struct profile_answers own;
+    struct gen_state gen;                /* IP ID, ISN and timestamp generators */
     const struct addrset *addrs;
     struct netio *nio;
     /* where frames go: netio_send on the wire; unit tests put a recorder here */
@@ -37,7 +41,6 @@ struct engine {
     struct evout ev;
     uint64_t  now_us;         /* monotonic, updated per batch */
     uint64_t  isn_key[2];     /* SipHash key for ISNs and timestamp offsets */
-    uint16_t  ipid_global;
     uint64_t  rng;
     struct listenq lq[LISTENQ_SLOTS];
     uint64_t  rx_frames, rx_malformed, rx_ignored, tx_frames;
@@ -47,8 +50,9 @@ struct engine {
 uint64_t mono_us(void);
 /* Send one frame through e->send (counted in tx_frames). */
 void engine_send(struct engine *e, const uint8_t *frame, size_t len);
+/* ans NULL: the answers a bare profile implies (profile_answers_default). */
 int  engine_init(struct engine *e, const struct ruleset *rules, const struct profile *prof,
-                 const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
+                 const struct profile_answers *ans, const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
                  uint32_t max_flows, char *err);
 void engine_free(struct engine *e);
 /* One received frame (already parsed). */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 struct rule;
+struct seg_answer;
 
 enum tcp_state {
     ST_FREE = 0,
@@ -32,6 +33,7 @@ struct flow {
     uint64_t syn_us;          /* when the SYN arrived */
     uint64_t synack_us;       /* when the first SYN-ACK left */
     const struct rule *rule;
+    const struct seg_answer *sa;  /* the profile's answer to this SYN's shape (nmap probes), or NULL */
     uint32_t caddr, saddr;    /* peer (client) and our address, host order */
     uint16_t cport, sport;
     uint8_t  cmac[6];
@@ -45,6 +47,9 @@ struct flow {
     bool     holds_slot;      /* counted in a backlog accept queue */
     bool     doomed;          /* backlog overflow: the final ACK gets RST */
     bool     peer_fin;
+    bool     ecn_syn;         /* the SYN asked for ECN (ECE|CWR) */
+    uint8_t  syn_res;         /* the SYN's reserved bits and urgent pointer, for stacks that */
+    uint16_t syn_urp;         /* echo them (nmap's Q quirks) */
     uint16_t peer_mss;
     uint16_t ip_id;
     uint32_t iss, snd_una, snd_nxt, snd_wnd;

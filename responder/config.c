@@ -18,7 +18,7 @@ enum {
     OPT_MODE = 256, OPT_DEFAULT, OPT_RULES, OPT_DELAY, OPT_READ, OPT_READ_WAIT, OPT_BACKLOG,
     OPT_ABORT, OPT_ECHO, OPT_PROFILE, OPT_LIST_PROFILES, OPT_LIST_MODES, OPT_MAC, OPT_FORCE,
     OPT_NO_PROBE, OPT_PROBE_MS, OPT_KGUARD, OPT_JSON, OPT_COUNT, OPT_DURATION, OPT_MAX_FLOWS,
-    OPT_BUSY_POLL,
+    OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB,
 };
 
 static const struct option longopts[] = {
@@ -47,6 +47,8 @@ static const struct option longopts[] = {
     { "duration",          required_argument, NULL, OPT_DURATION },
     { "max-flows",         required_argument, NULL, OPT_MAX_FLOWS },
     { "busy-poll",         no_argument,       NULL, OPT_BUSY_POLL },
+    { "personality",       required_argument, NULL, OPT_PERSONALITY },
+    { "os-db",             required_argument, NULL, OPT_OS_DB },
     { NULL, 0, NULL, 0 },
 };
 /* '+': stop at the first non-option and leave argv in order; ':': report a missing argument
@@ -272,6 +274,14 @@ static int option(struct resp_config *c, struct cli *st, int opt, const char *ar
                         "--list-profiles)", arg);
         snprintf(c->profile, sizeof c->profile, "%s", arg);
         st->profile_given = true;
+        return 0;
+    case OPT_PERSONALITY:
+        if (!*arg)
+            return fail(err, errlen, "--personality: expected an nmap-os-db fingerprint name");
+        c->personality = arg;
+        return 0;
+    case OPT_OS_DB:
+        c->os_db = arg;
         return 0;
     case OPT_MAC:
         if ((rc = mac_arg(c->mac, arg, err, errlen)) == 0)

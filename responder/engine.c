@@ -4,6 +4,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include "arp.h"
+#include "icmp_answer.h"
 #include "engine.h"
 #include "mode.h"
 #include "tcp_in.h"
@@ -28,7 +29,7 @@ void engine_send(struct engine *e, const uint8_t *frame, size_t len)
 }
 
 int engine_init(struct engine *e, const struct ruleset *rules, const struct profile *prof,
-                const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
+                const struct profile_answers *ans, const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
                 uint32_t max_flows, char *err)
 {
     memset(e, 0, sizeof *e);
@@ -45,7 +46,12 @@ int engine_init(struct engine *e, const struct ruleset *rules, const struct prof
         e->rng = e->isn_key[0] ^ 0x5851f42d4c957f2dULL;
     }
     e->rng |= 1;
-    e->ipid_global = (uint16_t)e->rng;
+    gen_state_init(&e->gen, e->rng ^ e->isn_key[1]);
+    if (!ans) {
+        profile_answers_default(prof, &e->own);
+        ans = &e->own;
+    }
+    e->ans = ans;
     if (tmpl_tcp4_init(&e->tmpl, mac, mac, err) != 0)
         return -1;
     if (flowtab_init(&e->ft, max_flows) != 0) {
@@ -70,6 +76,8 @@ static bool answerable_source(const struct frame *f)
     return !(f->eth_src[0] & 1);
 }
 
+static void icmp_input(struct engine *e, const struct frame *f);
+
 void engine_rx(struct engine *e, const struct frame *f)
 {
     e->rx_frames++;
@@ -84,12 +92,47 @@ void engine_rx(struct engine *e, const struct frame *f)
         e->rx_malformed++;
         return;
     }
-    if (f->l3 != L3_IPV4 || f->l4 != L4_TCP || memcmp(f->eth_dst, e->mac, 6) != 0 ||
+    if (f->l3 != L3_IPV4 || memcmp(f->eth_dst, e->mac, 6) != 0 ||
         !addrset_has(e->addrs, f->daddr) || !answerable_source(f)) {
         e->rx_ignored++;
         return;
     }
-    tcp_input(e, f);
+    switch (f->l4) {
+    case L4_TCP:
+        tcp_input(e, f);
+        return;
+    case L4_ICMP:
+    case L4_UDP:
+        icmp_input(e, f);
+        return;
+    default:
+        e->rx_ignored++;
+        return;
+    }
+}
+
+/* A host that is up answers ping, and a UDP datagram to a port nobody listens on draws
+ * port unreachable (the profile says how each is formed, or that it is not). A UDP port
+ * whose rule is firewalled stays silent like its TCP twin. */
+static void icmp_input(struct engine *e, const struct frame *f)
+{
+    const struct profile_answers *a = e->ans;
+    if (!icmp_may_answer(f))
+        return;
+    bool udp = f->l4 == L4_UDP;
+    if (udp ? !a->u1.respond : !a->ie.respond)
+        return;
+    if (udp && ruleset_match(e->rules, f->daddr, f->dport)->mode->kind == PORT_FILTERED)
+        return;
+    /* draw the IP ID only for an answer that goes out */
+    struct gen_state saved = e->gen;
+    uint16_t id = ipidgen_next(&a->ipid_icmp, &e->gen, NULL);
+    size_t n = udp ? icmp_port_unreach(e->txbuf, sizeof e->txbuf, e->mac, f, &a->u1, id)
+                   : icmp_echo_reply(e->txbuf, sizeof e->txbuf, e->mac, f, &a->ie, id);
+    if (n)
+        engine_send(e, e->txbuf, n);
+    else
+        e->gen = saved;
 }
 
 static void synack_timer(struct engine *e, struct flow *fl)

@@ -207,12 +207,10 @@ static const struct { uint16_t win; uint8_t len; uint8_t opt[20]; } prb[13] = {
 
 /* ---- one answer segment, as the engine would build it ---- */
 struct seg {
-    bool sent;
-    bool df;
-    uint8_t ttl, flags, res;
-    uint16_t win, urp, ipid;
     uint32_t seq, ack, tsval, rd;
-    bool has_rd;
+    uint16_t win, urp, ipid;
+    uint8_t ttl, flags, res;
+    bool sent, df, has_rd;
     char ops[64];
 };
 
@@ -224,11 +222,12 @@ struct sim {
     unsigned dist;              /* hops nmap counts from the U1 answer (1: next door) */
 };
 
+/* ISG_PROFILE (the profile's keyed hash or random ISN) looks random to nmap */
 static uint32_t next_isn(struct sim *s)
 {
+    static const struct isngen random_isn = { .kind = ISG_RANDOM };
     const struct isngen *ig = &s->pers->ans.isn;
-    return ig->kind == ISG_PROFILE ? (uint32_t)(s->g.rng >> 7) * 2654435761u + ipidgen_next(&(struct ipidgen){ .kind = IPG_RANDOM }, &s->g, NULL)
-                                   : isngen_next(ig, &s->g, s->now_us);
+    return isngen_next(ig->kind == ISG_PROFILE ? &random_isn : ig, &s->g, s->now_us);
 }
 
 static uint32_t tsval_now(struct sim *s)

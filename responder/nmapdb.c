@@ -289,7 +289,7 @@ static bool test_line(struct ps *s, char *p, char *end)
         }
         a = aend + 1;
     }
-    if (s->in_points) {
+    if (s->in_points || !tt) {
         db->have_points = true;
         return true;
     }

@@ -2,6 +2,7 @@
  * kernel (6.18) in a two-namespace lab: see tests/integration/test_linux_reference.py. */
 #include <string.h>
 #include "profile.h"
+#include "profile_ext.h"
 
 /* Linux tcp_options_write(): MSS, then SACK-permitted folded in front of the timestamp
  * when both are on, NOP-padded otherwise, NOP before window scale. */
@@ -22,6 +23,8 @@ static const struct profile prof_linux = {
     .fin_timeout_ms = 60000, .time_wait_ms = 60000,
 };
 
+/* Linux is the one profile whose answers all follow from its parameters
+ * (profile_answers_default); the others are personalities with answers of their own. */
 static const struct profile *const profiles[] = { &prof_linux, NULL };
 
 const struct profile *const *profile_all(void) { return profiles; }
@@ -31,5 +34,7 @@ const struct profile *profile_find(const char *name)
     for (size_t i = 0; profiles[i]; i++)
         if (strcmp(profiles[i]->name, name) == 0)
             return profiles[i];
-    return NULL;
+    /* the other built-ins come with answers of their own (profiles_builtin.c) */
+    const struct personality *p = personality_builtin_find(name);
+    return p ? &p->prof : NULL;
 }

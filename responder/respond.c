@@ -14,6 +14,8 @@
 #include "engine.h"
 #include "kguard.h"
 #include "mode.h"
+#include "nmapdb.h"
+#include "profile_ext.h"
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -32,10 +34,51 @@ static void rx_frame(void *user, const struct timeval *ts, const uint8_t *data, 
     engine_rx(l->e, &l->f);
 }
 
-static void list_profiles(void)
+static void list_profiles(const struct resp_config *c)
 {
     for (const struct profile *const *p = profile_all(); *p; p++)
-        printf("%-20s %-10s %s\n", (*p)->name, (*p)->os, (*p)->summary);
+        printf("%-18s %s\n", (*p)->name, (*p)->summary);
+    for (const struct personality *const *p = personality_builtin_all(); *p; p++)
+        printf("%-18s %s (nmap: %s)\n", (*p)->prof.name, (*p)->prof.os, (*p)->src_nmap);
+    if (c->os_db) {
+        static struct nmapdb db;
+        char err[512] = "";
+        if (nmapdb_load(&db, c->os_db, err) != 0)
+            fprintf(stderr, "rstcraft: %s\n", err);
+        else
+            nmapdb_report(&db, stdout);
+        nmapdb_free(&db);
+    }
+}
+
+#define OS_DB_DEFAULT "/usr/share/nmap/nmap-os-db"
+
+/* --personality: one fingerprint of nmap-os-db played as a profile. The database stays
+ * loaded: the personality points into it. */
+static const struct personality *load_personality(const struct resp_config *c, char *err, size_t errlen)
+{
+    static struct nmapdb db;
+    static struct personality pers;
+    const char *path = c->os_db ? c->os_db : OS_DB_DEFAULT;
+    char e2[512] = "";
+    if (nmapdb_load(&db, path, e2) != 0) {
+        snprintf(err, errlen, "--personality: %s", e2);
+        return NULL;
+    }
+    size_t nmatch = 0;
+    const struct nmapdb_entry *ent = nmapdb_find(&db, c->personality, &nmatch);
+    if (!ent) {
+        snprintf(err, errlen, "--personality: no fingerprint in %s matches '%s'", path, c->personality);
+        return NULL;
+    }
+    if (nmapdb_to_profile(ent, &pers, e2) != 0) {
+        snprintf(err, errlen, "--personality: cannot play '%s': %s", c->personality, e2);
+        return NULL;
+    }
+    if (nmatch > 1)
+        fprintf(stderr, "rstcraft: --personality '%s' matches %zu fingerprints; playing '%s'\n",
+                c->personality, nmatch, pers.prof.os);
+    return &pers;
 }
 
 static int fail(const char *msg, int code)
@@ -160,13 +203,17 @@ int respond_main(int argc, char **argv)
     if (rc != 0)
         return fail(err, 2);
     if (c.list_profiles) {
-        list_profiles();
+        list_profiles(&c);
         config_free(&c);
         return 0;
     }
-    const struct profile *prof = profile_find(c.profile[0] ? c.profile : "linux");
+    const char *pname = c.profile[0] ? c.profile : "linux";
+    const struct personality *pers = c.personality ? load_personality(&c, err, sizeof err)
+                                                   : personality_builtin_find(pname);
+    const struct profile *prof = pers ? &pers->prof : profile_find(pname);
     if (!prof) {
-        snprintf(err, sizeof err, "unknown profile '%s' (see --list-profiles)", c.profile);
+        if (!c.personality)
+            snprintf(err, sizeof err, "unknown profile '%s' (see --list-profiles)", pname);
         config_free(&c);
         return fail(err, 2);
     }
@@ -193,7 +240,8 @@ int respond_main(int argc, char **argv)
     }
     if (c.user && privdrop(c.user, err, sizeof err) != 0)
         goto out_nio;
-    if (engine_init(&e, &c.rules, prof, &c.addrs, &nio, mac, c.max_flows, err) != 0)
+    if (engine_init(&e, &c.rules, prof, pers ? &pers->ans : NULL, &c.addrs, &nio, mac,
+                    c.max_flows, err) != 0)
         goto out_nio;
     e.ev.out = stdout;
     e.ev.json = c.json;
@@ -202,8 +250,8 @@ int respond_main(int argc, char **argv)
         arp_announce(&nio, &c.addrs, mac);
     char a[16];
     fprintf(stderr, "rstcraft: ready: %s %02x:%02x:%02x:%02x:%02x:%02x, %zu address%s from %s, "
-            "profile %s, default %s\n", c.iface, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
-            c.addrs.n, c.addrs.n == 1 ? "" : "es", ip4_str(c.addrs.v[0], a), prof->name,
+            "profile %s (%s), default %s\n", c.iface, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+            c.addrs.n, c.addrs.n == 1 ? "" : "es", ip4_str(c.addrs.v[0], a), prof->name, prof->os,
             c.rules.dflt.mode->name);
     run(&e, &nio, &c, &unblocked);
     netio_flush(&nio);

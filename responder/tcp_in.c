@@ -29,18 +29,26 @@ static void event_for_frame(struct engine *e, const struct frame *f, const struc
     ev_emit(&e->ev, &ev);
 }
 
-/* A port that is closed (no socket): RST per RFC 793, or silence when the profile's
- * firewall drops it. */
+/* A segment that matches no connection and opens none: the profile says what such a
+ * segment draws (nmap's T2..T7; Linux: RFC 793 resets, silence for odd segments to a
+ * listener, silence everywhere on a firewalled host). Returns false when f is not such a
+ * segment (an RST, or a SYN that a listener takes). */
+static bool stray(struct engine *e, const struct frame *f, const struct rule *r, bool listening)
+{
+    enum stray_kind k = stray_kind_of(listening, f->flags);
+    if (k == STRAY_N)
+        return false;
+    int out = tcp_send_stray_answer(e, f, &e->ans->stray[k]);
+    if (k == STRAY_CLOSED_SYN)
+        event_for_frame(e, f, r, out >= 0 ? EV_CLOSED_PORT : EV_SILENT_DROP, out);
+    else if (out >= 0)
+        event_for_frame(e, f, r, EV_UNKNOWN_FLOW, out);
+    return true;
+}
+
 static void closed_port(struct engine *e, const struct frame *f, const struct rule *r)
 {
-    if (e->prof->closed_silent) {
-        if (f->flags & TH_SYN)
-            event_for_frame(e, f, r, EV_SILENT_DROP, -1);
-        return;
-    }
-    int out = tcp_send_reset_for(e, f);
-    if (out >= 0)
-        event_for_frame(e, f, r, (f->flags & TH_SYN) && !(f->flags & TH_ACK) ? EV_CLOSED_PORT : EV_UNKNOWN_FLOW, out);
+    stray(e, f, r, false);
 }
 
 static uint32_t rng_next(struct engine *e)
@@ -87,11 +95,18 @@ static void negotiate(struct engine *e, struct flow *fl, const struct frame *f)
     fl->ts_ok = f->opt.has_ts && p->ts;
     fl->ts_recent = f->opt.tsval;
     fl->snd_wnd = f->win;   /* a SYN's window is never scaled */
-    fl->iss = isn_for(e, f);
+    const struct profile_answers *a = e->ans;
+    fl->iss = a->isn.kind == ISG_PROFILE ? isn_for(e, f) : isngen_next(&a->isn, &e->gen, e->now_us);
+    fl->sa = synack_answer(a, f);
+    fl->ecn_syn = (f->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR);
+    fl->syn_res = f->th_res;
+    fl->syn_urp = f->urp;
     fl->snd_una = fl->iss;
     fl->snd_nxt = fl->iss + 1;
     fl->syn_us = e->now_us;
-    fl->ts_off = (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, 0, 0, 0x7473);
+    /* secure_tcp_ts_off: one offset per pair of hosts */
+    fl->ts_off = tsgen_offset(&a->ts, &e->gen, p->ts_hz, e->now_us,
+                              (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, 0, 0, 0x7473));
     fl->ip_id = (uint16_t)rng_next(e);
 }
 
@@ -116,6 +131,12 @@ static void listen_syn(struct engine *e, const struct frame *f, const struct rul
         return;
     fl->rule = r;
     negotiate(e, fl, f);
+    if (fl->sa && !fl->sa->respond) {
+        /* this stack leaves a SYN of that shape unanswered */
+        flow_del(&e->ft, fl);
+        event_for_frame(e, f, r, EV_SILENT_DROP, -1);
+        return;
+    }
     switch (r->mode->on_syn(e, r, fl, f)) {
     case SYN_ACCEPT:
         if (fl->synack_delay_us) {
@@ -149,16 +170,11 @@ static void no_flow(struct engine *e, const struct frame *f)
     case PORT_LISTEN:
         break;
     }
-    /* tcp_rcv_state_process, TCP_LISTEN: ACK -> reset; RST -> discard; SYN (without FIN)
-     * -> conn_request; anything else -> discard */
-    if (f->flags & TH_RST)
+    /* a listener: odd segments are the profile's (Linux tcp_rcv_state_process, LISTEN:
+     * ACK -> reset, SYN with FIN or no SYN -> discard); a SYN opens a connection */
+    if (stray(e, f, r, true) || (f->flags & TH_RST))
         return;
-    if (f->flags & TH_ACK) {
-        int out = tcp_send_reset_for(e, f);
-        event_for_frame(e, f, r, EV_UNKNOWN_FLOW, out);
-        return;
-    }
-    if ((f->flags & TH_SYN) && !(f->flags & TH_FIN))
+    if (f->flags & TH_SYN)
         listen_syn(e, f, r);
 }
 

@@ -3,26 +3,14 @@
 #include <string.h>
 #include "tcp_out.h"
 
-static uint16_t next_ipid(struct engine *e, enum ipid_kind k, struct flow *fl)
+static uint16_t next_ipid(struct engine *e, const struct ipidgen *g, struct flow *fl)
 {
-    switch (k) {
-    case IPID_ZERO:
-        return 0;
-    case IPID_GLOBAL:
-        return ++e->ipid_global;
-    case IPID_PER_FLOW:
-        return fl ? fl->ip_id++ : 0;
-    case IPID_RANDOM:
-        e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
-        return (uint16_t)e->rng;
-    }
-    return 0;
+    return ipidgen_next(g, &e->gen, fl ? &fl->ip_id : NULL);
 }
 
 uint32_t tcp_tsval(const struct engine *e, const struct flow *fl)
 {
-    uint64_t ticks = e->now_us * e->prof->ts_hz / 1000000u;
-    return (uint32_t)ticks + fl->ts_off;
+    return tsgen_val(&e->ans->ts, e->prof->ts_hz, e->now_us, fl->ts_off);
 }
 
 uint32_t tcp_rcv_window(const struct engine *e, const struct flow *fl)
@@ -49,12 +37,35 @@ static void ip_for_flow(const struct engine *e, const struct flow *fl, struct ip
     ip->df = e->prof->df;
 }
 
+/* The SYN-ACK a profile gives one of nmap's probe shapes: window, options, flags, DF and
+ * TTL exactly as the fingerprint recorded them. */
+static void send_probe_synack(struct engine *e, struct flow *fl)
+{
+    uint8_t opts[TCPOPT_MAXLEN];
+    int olen = seg_opts_encode(fl->sa->opts, tcp_tsval(e, fl), fl->ts_recent, opts);
+    struct ip4_spec ip;
+    ip_for_flow(e, fl, &ip);
+    ip.id = next_ipid(e, &e->ans->ipid_synack, fl);
+    struct tcp_spec t = {
+        .sport = fl->sport, .dport = fl->cport, .seq = fl->iss, .ack = fl->rcv_nxt,
+        .opts = opts, .optlen = olen > 0 ? (size_t)olen : 0,
+    };
+    struct frame syn = { .th_res = fl->syn_res, .urp = fl->syn_urp };
+    seg_answer_apply(fl->sa, &syn, &ip, &t);
+    send_frame(e, fl->cmac, &ip, &t, NULL, 0);
+}
+
 void tcp_send_synack(struct engine *e, struct flow *fl)
 {
+    if (fl->sa) {
+        send_probe_synack(e, fl);
+        return;
+    }
     const struct profile *p = e->prof;
     struct optitem it[12];
     size_t n = 0;
-    const char *lay = p->synack_layout[(fl->ts_ok ? 2 : 0) | (fl->sack_ok ? 1 : 0)];
+    unsigned ix = (fl->ts_ok ? 2u : 0u) | (fl->sack_ok ? 1u : 0u);
+    const char *lay = p->synack_layout[ix];
     for (const char *c = lay; *c && n < sizeof it / sizeof *it; c++) {
         if (*c == 'N' && c[1] == 'W' && !fl->ws_ok)
             continue;
@@ -81,10 +92,11 @@ void tcp_send_synack(struct engine *e, struct flow *fl)
     int olen = tcpopt_encode(opts, it, n);
     struct ip4_spec ip;
     ip_for_flow(e, fl, &ip);
-    ip.id = next_ipid(e, p->ipid_synack, fl);
+    ip.id = next_ipid(e, &e->ans->ipid_synack, fl);
     struct tcp_spec t = {
         .sport = fl->sport, .dport = fl->cport, .seq = fl->iss, .ack = fl->rcv_nxt,
-        .flags = TH_SYN | TH_ACK, .win = p->synack_win,
+        .flags = (uint8_t)(TH_SYN | TH_ACK | (fl->ecn_syn ? e->ans->ecn_flags : 0)),
+        .win = synack_window(p, e->ans, ix),
         .opts = opts, .optlen = olen > 0 ? (size_t)olen : 0,
     };
     send_frame(e, fl->cmac, &ip, &t, NULL, 0);
@@ -127,7 +139,7 @@ static void send_on_flow(struct engine *e, struct flow *fl, uint8_t flags, const
     size_t olen = flow_options(e, fl, with_sack, opts);
     struct ip4_spec ip;
     ip_for_flow(e, fl, &ip);
-    ip.id = next_ipid(e, e->prof->ipid_flow, fl);
+    ip.id = next_ipid(e, &e->ans->ipid_flow, fl);
     uint32_t w = tcp_rcv_window(e, fl) >> fl->rcv_wscale;
     struct tcp_spec t = {
         .sport = fl->sport, .dport = fl->cport, .seq = fl->snd_nxt,
@@ -148,13 +160,28 @@ void tcp_send_ack(struct engine *e, struct flow *fl)
     send_on_flow(e, fl, TH_ACK, NULL, 0, true);
 }
 
+int tcp_send_stray_answer(struct engine *e, const struct frame *f, const struct seg_answer *sa)
+{
+    struct ip4_spec ip;
+    struct tcp_spec t;
+    uint8_t opts[TCPOPT_MAXLEN], data[4];
+    size_t dlen;
+    struct flow none = { .ts_off = 0 };
+    if (!stray_answer_fill(sa, f, (uint32_t)e->rng, tcp_tsval(e, &none), &ip, &t, opts, data, &dlen))
+        return -1;
+    ip.tos = e->prof->tos;
+    ip.id = next_ipid(e, (t.flags & TH_SYN) ? &e->ans->ipid_synack : &e->ans->ipid_reset, NULL);
+    send_frame(e, f->eth_src, &ip, &t, dlen ? data : NULL, dlen);
+    return t.flags;
+}
+
 int tcp_send_reset_for(struct engine *e, const struct frame *f)
 {
     if (f->flags & TH_RST)
         return -1;
     struct ip4_spec ip = {
         .saddr = f->daddr, .daddr = f->saddr, .ttl = e->prof->ttl, .tos = e->prof->tos,
-        .df = e->prof->df, .id = next_ipid(e, e->prof->ipid_reset, NULL),
+        .df = e->prof->df, .id = next_ipid(e, &e->ans->ipid_reset, NULL),
     };
     struct tcp_spec t = { .sport = f->dport, .dport = f->sport, .win = e->prof->reset_win };
     if (f->flags & TH_ACK) {

@@ -15,6 +15,9 @@ void tcp_send_ack(struct engine *e, struct flow *fl);
 /* RST for a segment that matches no connection (RFC 793 §3.4, Linux tcp_v4_send_reset).
  * Returns the flags sent, or -1 when nothing may be sent (the segment was an RST). */
 int  tcp_send_reset_for(struct engine *e, const struct frame *f);
+/* The profile's answer sa to a segment that matches no connection (nmap's T2..T7 shapes;
+ * for Linux the RFC 793 reset). Returns the flags sent, or -1 when sa says silence. */
+int  tcp_send_stray_answer(struct engine *e, const struct frame *f, const struct seg_answer *sa);
 /* Receive window we advertise now (unscaled bytes). */
 uint32_t tcp_rcv_window(const struct engine *e, const struct flow *fl);
 uint32_t tcp_tsval(const struct engine *e, const struct flow *fl);

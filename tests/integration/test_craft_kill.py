@@ -17,12 +17,16 @@ from lab import KERNEL_IP, RSTCRAFT, kill_proc, _readline_timeout
 
 PEER = r'''
 import errno, json, socket, sys, threading, time
+out = threading.Lock()
 def report(side, kind, e):
+    t = time.monotonic()
     if e is None:
         name = "EOF"
     else:
         name = errno.errorcode.get(getattr(e, "errno", 0) or 0, type(e).__name__)
-    print(json.dumps({"side": side, "kind": kind, "err": name, "t": time.monotonic()}), flush=True)
+    with out:       # two threads report at once: one whole line each
+        sys.stdout.write(json.dumps({"side": side, "kind": kind, "err": name, "t": t}) + "\n")
+        sys.stdout.flush()
 def busy(sock, side):
     chunk = b"x" * 16384
     try:

@@ -50,7 +50,7 @@ static struct fx *fx_new(const char *mode, void (*tweak)(struct mode_params *))
     if (tweak)
         tweak(&x.rs.dflt.p);
     assert_int_equal(addrset_add(&x.as, SRV), 0);
-    assert_int_equal(engine_init(&x.e, &x.rs, profile_find("linux"), &x.as, NULL, smac, 1000, err), 0);
+    assert_int_equal(engine_init(&x.e, &x.rs, profile_find("linux"), NULL, &x.as, NULL, smac, 1000, err), 0);
     x.e.send = record;
     x.e.ev.quiet = true;
     assert_int_equal(tmpl_tcp4_init(&x.t, cmac, smac, err), 0);
