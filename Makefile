@@ -37,7 +37,7 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 clients: $(CLIENT_BIN)
-$(BUILD)/clients/%: tests/clients/%.c
+$(BUILD)/clients/%: tests/clients/%.c tests/clients/client.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 
