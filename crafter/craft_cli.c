@@ -391,12 +391,12 @@ int craft_parse_args(struct craft_opts *o, int argc, char **argv, char *err, siz
         case 'w':
             if (strlen(optarg) >= sizeof o->pcap_path || !*optarg)
                 return fail(err, errlen, "bad -w file name");
-            strcpy(o->pcap_path, optarg);
+            snprintf(o->pcap_path, sizeof o->pcap_path, "%s", optarg);
             break;
         case 'i':
             if (strlen(optarg) >= 16 || !*optarg)
                 return fail(err, errlen, "bad interface name \"%.48s\"", optarg);
-            strcpy(o->ifname, optarg);
+            snprintf(o->ifname, sizeof o->ifname, "%s", optarg);
             break;
         case O_DSTMAC:
             if (craft_parse_mac(optarg, o->dst_mac, err, errlen) < 0) return -1;
@@ -426,7 +426,7 @@ int craft_parse_args(struct craft_opts *o, int argc, char **argv, char *err, siz
     const char *dst = argv[optind];
     if (strlen(dst) >= sizeof o->dst_str)
         return fail(err, errlen, "destination name too long");
-    strcpy(o->dst_str, dst);
+    snprintf(o->dst_str, sizeof o->dst_str, "%s", dst);
 
     bool d6 = false;
     if (want6) {

@@ -99,7 +99,7 @@ static int kparse(struct kopts *o, int argc, char **argv, char *err, size_t errl
                 snprintf(err, errlen, "bad interface name \"%.48s\"", optarg);
                 return -1;
             }
-            strcpy(o->ifname, optarg);
+            snprintf(o->ifname, sizeof o->ifname, "%s", optarg);
             break;
         case K_CLIENT: o->client_only = true; break;
         case K_SERVER: o->server_only = true; break;

@@ -55,7 +55,7 @@ int engine_init(struct engine *e, const struct ruleset *rules, const struct prof
     if (tmpl_tcp4_init(&e->tmpl, mac, mac, err) != 0)
         return -1;
     if (flowtab_init(&e->ft, max_flows) != 0) {
-        strcpy(err, "cannot reserve the flow table (--max-flows too large for this machine)");
+        snprintf(err, NETIO_ERRLEN, "%s", "cannot reserve the flow table (--max-flows too large for this machine)");
         return -1;
     }
     e->now_us = mono_us();
