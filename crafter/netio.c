@@ -123,7 +123,7 @@ static int open_capture(struct netio *n, const char *ifname, const char *bpf, ch
         return -1;
     }
     n->pcap = p;
-    pcap_set_snaplen(p, NETIO_SNAPLEN);
+    pcap_set_snaplen(p, (int)n->snaplen);
     pcap_set_promisc(p, 1);
     /* every frame is handed over at once: the responder answers SYNs, it must not wait for
      * a block of the ring to fill */
@@ -200,8 +200,11 @@ static int open_send(struct netio *n, const char *ifname, char *err)
 
 int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
 {
+    uint32_t snap = n->snaplen ? n->snaplen : NETIO_SNAPLEN;
     memset(n, 0, sizeof *n);
     n->fd = -1;
+    n->send_fd = -1;
+    n->snaplen = snap < 128 ? 128 : snap;
     if (!ifname || !*ifname || strlen(ifname) >= sizeof n->ifname || strlen(ifname) >= IFNAMSIZ) {
         snprintf(err, NETIO_ERRLEN, "no such interface: %s", ifname ? ifname : "(none)");
         return -1;
@@ -217,6 +220,14 @@ int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
         netio_close(n);
         return -1;
     }
+    /* libnet_adv_write_link looks the interface up (an ioctl) before every sendto; bound
+     * once to the interface, libnet's socket takes a plain send() per frame instead */
+    struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = 0,
+                               .sll_ifindex = n->ifindex };
+    n->send_fd = -1;
+    int fd = libnet_getfd(n->libnet);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sll, sizeof sll) == 0)
+        n->send_fd = fd;
     return 0;
 }
 
@@ -249,7 +260,9 @@ int netio_send(struct netio *n, const uint8_t *frame, size_t len)
         n->tx_err++;
         return -1;
     }
-    if (libnet_adv_write_link(n->libnet, frame, (uint32_t)len) < 0) {
+    ssize_t w = n->send_fd >= 0 ? send(n->send_fd, frame, len, 0)
+                                : libnet_adv_write_link(n->libnet, frame, (uint32_t)len);
+    if (w < 0) {
         n->tx_err++;
         return -1;
     }

@@ -14,9 +14,13 @@ struct netio {
     void    *dumper;        /* pcap_dumper_t, NULL without -w */
     void    *dead;          /* pcap_t from pcap_open_dead for the dumper */
     int      fd;            /* selectable capture fd */
+    int      send_fd;       /* libnet's packet socket, bound to the interface (-1: unbound) */
     int      ifindex;
     uint8_t  mac[6];        /* the interface's MAC */
     char     ifname[64];
+    uint32_t snaplen;       /* bytes captured per frame; 0 before netio_open: the default
+                               (262144). Ring slots are sized by it, so a small one holds
+                               many more frames: the responder takes 2048 unless it echoes */
     uint64_t rx, tx, tx_err, rx_drop_kernel;
 };
 

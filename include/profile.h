@@ -34,6 +34,9 @@ struct profile {
     bool     sack;               /* answer SACK-permitted */
     bool     ts;                 /* answer timestamps */
     uint32_t ts_hz;              /* timestamp clock rate */
+    uint8_t  ts_conn_log2;       /* 0: one timestamp offset per pair of hosts; N: an offset
+                                    of its own per connection, as nmap's TS test sees a
+                                    2^N Hz clock (Linux 6.18 measured: TS=21 hex, N=33) */
     /* SYN-ACK option layouts, indexed by (ts << 1 | sack) as negotiated: letters
      * M mss, N nop, W wscale, S sack-permitted, T timestamps, E eol. When window scaling
      * is not negotiated, W and the N right before it are left out. */

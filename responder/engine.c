@@ -88,6 +88,18 @@ void engine_rx(struct engine *e, const struct frame *f)
             engine_send(e, out, n);
         return;
     }
+    struct frame cut;
+    if (f->err == PKT_E_TRUNC_L3 && f->l4 == L4_TCP && f->l3 == L3_IPV4 &&
+        f->ip_totlen >= (size_t)f->ip_hlen + f->doff) {
+        /* captured short of its IP length (a GRO frame beyond the snaplen): the headers
+         * are whole, so the sequence space is the IP header's; the data itself is not
+         * here and no mode may read it */
+        cut = *f;
+        cut.err = PKT_OK;
+        cut.payload_len = (size_t)f->ip_totlen - f->ip_hlen - f->doff;
+        cut.payload = NULL;
+        f = &cut;
+    }
     if (f->err != PKT_OK) {
         e->rx_malformed++;
         return;
@@ -145,7 +157,12 @@ static void synack_timer(struct engine *e, struct flow *fl)
     }
     if (fl->state != ST_SYN_RCVD)
         return;
-    if (fl->rtx >= p->synack_retries) {
+    /* reqsk_timer_handler: when half-open connections fill more than half the room, the
+     * old ones are pruned after fewer retries, keeping space for the young (SYN floods) */
+    unsigned max_rtx = p->synack_retries;
+    if ((uint64_t)e->ft.used * 2 > e->ft.max && max_rtx > 2)
+        max_rtx = 2;
+    if (fl->rtx >= max_rtx) {
         engine_event(e, fl, EV_SYNACK_TIMEOUT, -1, 0, -1);
         flow_release(e, fl);
         return;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include "arp.h"
 #include "cmds.h"
@@ -79,6 +80,14 @@ static const struct personality *load_personality(const struct resp_config *c, c
         fprintf(stderr, "rstcraft: --personality '%s' matches %zu fingerprints; playing '%s'\n",
                 c->personality, nmatch, pers.prof.os);
     return &pers;
+}
+
+static bool rules_echo(const struct ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->v[i].p.echo)
+            return true;
+    return rs->dflt.p.echo;
 }
 
 static int fail(const char *msg, int code)
@@ -210,7 +219,7 @@ int respond_main(int argc, char **argv)
     const char *pname = c.profile[0] ? c.profile : "linux";
     const struct personality *pers = c.personality ? load_personality(&c, err, sizeof err)
                                                    : personality_builtin_find(pname);
-    const struct profile *prof = pers ? &pers->prof : profile_find(pname);
+    const struct profile *prof = pers ? &pers->prof : c.personality ? NULL : profile_find(pname);
     if (!prof) {
         if (!c.personality)
             snprintf(err, sizeof err, "unknown profile '%s' (see --list-profiles)", pname);
@@ -223,6 +232,9 @@ int respond_main(int argc, char **argv)
     sigset_t unblocked;
     install_signals(&unblocked);
     int code = 3;
+    /* small ring slots hold many frames; only echo needs whole GRO frames */
+    nio.snaplen = rules_echo(&c.rules) ? 0 : 2048;
+    prctl(PR_SET_TIMERSLACK, 1UL);   /* timers to the microsecond: --delay precision */
     if (netio_open(&nio, c.iface, NULL, err) != 0)
         goto out_cfg;
     uint8_t mac[6];
@@ -256,14 +268,18 @@ int respond_main(int argc, char **argv)
     run(&e, &nio, &c, &unblocked);
     netio_flush(&nio);
     ev_print_counts(&e.ev, stderr);
-    fprintf(stderr, "rstcraft: frames: %llu received, %llu sent, %llu malformed, %u flows live\n",
-            (unsigned long long)e.rx_frames, (unsigned long long)e.tx_frames,
-            (unsigned long long)e.rx_malformed, e.ft.used);
     code = 0;
-    engine_free(&e);
 out_nio:
     kguard_nft_remove();
     netio_close(&nio);
+    if (code == 0) {
+        fprintf(stderr, "rstcraft: frames: %llu received, %llu sent, %llu malformed, "
+                "%llu dropped by the kernel (capture ring full), %u flows live\n",
+                (unsigned long long)e.rx_frames, (unsigned long long)e.tx_frames,
+                (unsigned long long)e.rx_malformed, (unsigned long long)nio.rx_drop_kernel,
+                e.ft.used);
+        engine_free(&e);
+    }
 out_cfg:
     if (code)
         fail(err, code);

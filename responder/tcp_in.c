@@ -388,14 +388,23 @@ static void synchronized(struct engine *e, struct flow *fl, const struct frame *
         if (fl->state != ST_ESTABLISHED) {
             need_ack = true;   /* data after the peer's FIN: discard */
         } else if (seq_le(f->seq, fl->rcv_nxt) && seq_gt(end, fl->rcv_nxt)) {
+            /* RFC 9293 §3.10.7.4: keep only what fits the window we offered; at zero
+             * window nothing is taken, the ACK repeats RCV.NXT and the window */
+            uint32_t wnd = tcp_rcv_window(e, fl);
+            if (seq_gt(end, fl->rcv_nxt + wnd)) {
+                end = fl->rcv_nxt + wnd;
+                flags &= (uint8_t)~TH_FIN;   /* a FIN past the window is not yet ours */
+            }
             uint32_t skip = fl->rcv_nxt - f->seq;
             fresh = end - fl->rcv_nxt;
-            fresh_data = f->payload + skip;
-            fl->rcv_nxt = end;
-            absorbed = ofo_absorb(fl);
-            fl->unread += fresh + absorbed;
-            fl->rcvd += fresh + absorbed;
+            fresh_data = f->payload ? f->payload + skip : NULL;
             need_ack = true;
+            if (fresh) {
+                fl->rcv_nxt = end;
+                absorbed = ofo_absorb(fl);
+                fl->unread += fresh + absorbed;
+                fl->rcvd += fresh + absorbed;
+            }
         } else if (seq_gt(f->seq, fl->rcv_nxt)) {
             ofo_add(fl, f->seq, end);
             tcp_send_ack(e, fl);

@@ -4,6 +4,7 @@ nmap-os-db line, each guess's Class lines, and the fingerprint nmap recorded.
 
 No lab knowledge here beyond `lab.run(host, argv)` and `lab.tmp`, so the bench script can
 use it with its own lab."""
+import functools
 import re
 import subprocess
 import time
@@ -172,3 +173,150 @@ def p0f_read(pcap, db=P0F_DB, timeout=30):
         elif ln.startswith("`----"):
             cur = None
     return recs, r
+
+
+# ---- p0f's SYN-ACK matching, modelled (p0f 3.09b fp_tcp.c tcp_find_match) ----
+# Used to tell "the profile could be named but is not" from "p0f.fp itself gives this
+# shape to another OS first"; checked against p0f's own verdicts wherever it is used.
+
+P0F_MAX_DIST = 35          # config.h: largest TTL distance of a non-fuzzy match
+_FUZZY_DELETED_OK = {"df", "id+"}
+_FUZZY_ADDED_OK = {"id-", "ecn"}
+
+
+def _p0f_layout(text):
+    """'mss,nop,ws,sok,eol+1' -> (('mss','nop','ws','sok','eol'), 1)."""
+    items, pad = [], 0
+    for o in text.split(",") if text else []:
+        if o.startswith("eol+"):
+            items.append("eol")
+            pad = int(o[4:])
+        else:
+            items.append(o)
+    return tuple(items), pad
+
+
+def p0f_parse_sig(text, label="", generic=False, line=0):
+    """One p0f.fp signature (or a raw_sig p0f printed) -> dict; None when malformed."""
+    f = text.split(":")
+    if len(f) != 8:
+        return None
+    ttl_s = f[1]
+    bad_ttl = ttl_s.endswith("-")
+    m = re.match(r"(\d+)(?:\+(\d+|\?))?-?$", ttl_s)
+    if not m:
+        return None
+    win_s, _, scale_s = f[4].partition(",")
+    layout, pad = _p0f_layout(f[5])
+    sig = {"label": label, "generic": generic, "line": line, "ver": f[0],
+           "ttl": int(m.group(1)), "ttl_add": m.group(2), "bad_ttl": bad_ttl,
+           "olen": int(f[2]), "mss": -1 if f[3] == "*" else int(f[3]),
+           "scale": -1 if scale_s == "*" else int(scale_s), "layout": layout, "eol_pad": pad,
+           "quirks": frozenset(q for q in f[6].split(",") if q),
+           "pclass": {"*": -1, "0": 0, "+": 1}.get(f[7], -1), "text": text}
+    if win_s == "*":
+        sig["win_type"], sig["win"] = "any", 0
+    elif win_s.startswith("%"):
+        sig["win_type"], sig["win"] = "mod", int(win_s[1:])
+    elif win_s.startswith(("mss*", "mtu*")):
+        sig["win_type"], sig["win"] = win_s[:3], int(win_s[4:])
+    else:
+        sig["win_type"], sig["win"] = "normal", int(win_s)
+    if sig["ttl_add"] and sig["ttl_add"] != "?" and label:
+        sig["ttl"] += int(sig["ttl_add"])      # "64+10" in p0f.fp: initial TTL 74
+    return sig
+
+
+@functools.lru_cache(maxsize=4)
+def p0f_response_sigs(path=P0F_DB):
+    """The [tcp:response] signatures of p0f.fp in file order, each with its label as p0f
+    prints it ("Windows 7 or 8") and whether the label is generic (g:)."""
+    out, section, label, generic = [], None, None, False
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for n, raw in enumerate(fh, 1):
+            ln = raw.strip()
+            if not ln or ln.startswith(";"):
+                continue
+            if ln.startswith("["):
+                section = ln
+                continue
+            if section != "[tcp:response]":
+                continue
+            k, _, v = ln.partition("=")
+            k, v = k.strip(), v.strip()
+            if k == "label":
+                parts = v.split(":", 3)
+                generic = parts[0] == "g"
+                label = f"{parts[2]} {parts[3]}".strip() if len(parts) == 4 else v
+            elif k == "sig" and label:
+                s = p0f_parse_sig(v, label, generic, n)
+                if s:
+                    out.append(s)
+    return out
+
+
+def p0f_packet(raw_sig, win):
+    """What p0f matches on, from the raw_sig it printed for a packet and the packet's
+    window (raw_sig may show it as mss*N)."""
+    s = p0f_parse_sig(raw_sig)
+    if s is None:
+        return None
+    pk = {"ttl": s["ttl"], "olen": s["olen"], "mss": s["mss"], "scale": s["scale"],
+          "layout": s["layout"], "eol_pad": s["eol_pad"], "quirks": s["quirks"], "pclass": 0,
+          "win": win, "win_multi": -1, "use_mtu": False}
+    if s["win_type"] in ("mss", "mtu"):
+        pk["win_multi"], pk["use_mtu"] = s["win"], s["win_type"] == "mtu"
+    return pk
+
+
+def p0f_try(ref, pk, have_fuzzy):
+    """None (no match), 'exact' or 'fuzzy', as tcp_find_match decides for one reference."""
+    if ref["layout"] != pk["layout"]:
+        return None
+    fuzzy = False
+    rq = ref["quirks"] - {"flow"} if ref["ver"] == "*" else ref["quirks"]
+    if rq != pk["quirks"]:
+        deleted, added = rq - pk["quirks"], pk["quirks"] - rq
+        if have_fuzzy or deleted - _FUZZY_DELETED_OK or added - _FUZZY_ADDED_OK:
+            return None
+        fuzzy = True
+    if ref["eol_pad"] != pk["eol_pad"] or ref["olen"] != pk["olen"]:
+        return None
+    if ref["bad_ttl"]:
+        if ref["ttl"] < pk["ttl"]:
+            return None
+    elif ref["ttl"] < pk["ttl"] or ref["ttl"] - pk["ttl"] > P0F_MAX_DIST:
+        fuzzy = True
+    if ref["mss"] != -1 and ref["mss"] != pk["mss"]:
+        return None
+    if ref["scale"] != -1 and ref["scale"] != pk["scale"]:
+        return None
+    if ref["pclass"] != -1 and ref["pclass"] != pk["pclass"]:
+        return None
+    wt = ref["win_type"]
+    if wt == "normal" and ref["win"] != pk["win"]:
+        return None
+    if wt == "mod" and pk["win"] % ref["win"]:
+        return None
+    if wt == "mss" and (pk["use_mtu"] or ref["win"] != pk["win_multi"]):
+        return None
+    if wt == "mtu" and (not pk["use_mtu"] or ref["win"] != pk["win_multi"]):
+        return None
+    return "fuzzy" if fuzzy else "exact"
+
+
+def p0f_match(sigs, pk):
+    """(signature p0f picks, fuzzy?) or (None, False): the first exact non-generic match,
+    else the first generic one, else the first fuzzy one."""
+    fmatch = gmatch = None
+    for ref in sigs:
+        r = p0f_try(ref, pk, fmatch is not None)
+        if r == "exact":
+            if not ref["generic"]:
+                return ref, False
+            gmatch = gmatch or ref
+        elif r == "fuzzy" and fmatch is None:
+            fmatch = ref
+    if gmatch:
+        return gmatch, False
+    return (fmatch, True) if fmatch else (None, False)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from lab import RESP_IP, RSTCRAFT
-from osdetect import nmap_os
+from osdetect import nmap_os, read_os_db, t1_answered
 
 # What nmap must call each profile (a pattern on the osmatch name).
 EXPECT = {
@@ -42,9 +42,20 @@ def _play(lab, args, name, pattern):
         res = nmap_os(lab, RESP_IP)
         ready = [ln for ln in resp.err_lines if ln.startswith("rstcraft: ready")]
     ok, why = _judge(res, pattern)
-    _summary.append((name, "ok" if ok else "FAIL", res.line()))
+    _summary.append((name, "ok" if ok else "FAIL", _compact(res)))
     print(f"\n{name}: {res.line()}")
     return res, ok, why, ready
+
+
+def _compact(res):
+    """One short line: the exact match, or the top guess and the runner-up."""
+    m = res.matches
+    if not m:
+        return res.line()
+    if res.exact:
+        return f"exact: {m[0]['name']} (line {m[0]['line']})"
+    nxt = f"; next {m[1]['accuracy']}% {m[1]['name'][:40]}" if len(m) > 1 else ""
+    return f"guess {m[0]['accuracy']}%: {m[0]['name'][:70]} (line {m[0]['line']}){nxt}"
 
 
 def _judge(res, pattern):
@@ -79,11 +90,18 @@ def test_nmap_names_personality(lab, name):
     assert ok, f"{name}: {why}\n{res.line()}\nmatches {res.matches[:5]}\n{res.stdout}"
 
 
-@pytest.mark.xfail(strict=True, reason="engine: respond.c falls back to the linux profile when "
-                   "--personality names no fingerprint (load_personality's error is dropped)")
-def test_unknown_personality_refused(lab):
+def _unplayable():
+    """@LINE of the first nmap-os-db entry whose open port never answers (T1(R=N))."""
+    return next(f"@{e['line']}" for e in read_os_db() if t1_answered(e))
+
+
+@pytest.mark.xfail(strict=True, reason="engine: respond.c plays the linux profile when "
+                   "--personality cannot be loaded (load_personality's error is dropped: "
+                   "prof = pers ? &pers->prof : profile_find(pname))")
+@pytest.mark.parametrize("which", ["unknown", "unplayable"])
+def test_bad_personality_refused(lab, which):
+    name = "no such fingerprint xyzzy" if which == "unknown" else _unplayable()
     r = lab.run("r", [RSTCRAFT, "-i", "r0", "-a", RESP_IP, "--no-probe", "-q",
-                      "--duration", "0.5", "--personality", "no such fingerprint xyzzy"],
-                timeout=10)
-    assert r.returncode == 2, (r.returncode, r.stderr)
-    assert "no fingerprint" in r.stderr, r.stderr
+                      "--duration", "0.5", "--personality", name], timeout=10)
+    assert r.returncode == 2, (name, r.returncode, r.stderr)
+    assert "--personality" in r.stderr and "ready" not in r.stderr, r.stderr

@@ -424,6 +424,7 @@ int main(int argc, char **argv)
     uint64_t t_end = o.duration > 0 ? t0 + (uint64_t)(o.duration * 1e9) : UINT64_MAX;
     /* tried = sent + errors: the schedule and --count follow frames tried, so a socket that
      * refuses frames cannot keep the loop going forever */
+    uint64_t t_last = t0;
     uint64_t tried = 0, sent = 0, errors = 0, limit = o.count ? o.count : UINT64_MAX;
     int last_errno = 0;
     while (!stop && tried < limit) {
@@ -458,13 +459,18 @@ int main(int argc, char **argv)
             }
             done += (unsigned)r;
             sent += (unsigned)r;
+            t_last = now_ns();
         }
         tried += done;
     }
     double el = (double)(now_ns() - t0) / 1e9;
+    /* --count N spans N-1 intervals (the first frame leaves at once); --duration is the span */
+    double rate = o.count && !o.duration && sent > 1 && t_last > t0
+                  ? (double)(sent - 1) / ((double)(t_last - t0) / 1e9)
+                  : el > 0 ? (double)sent / el : 0.0;
     printf("synsend: sent=%llu flows=%llu elapsed=%.3f rate=%.0f target=%.0f errors=%llu\n",
            (unsigned long long)sent, (unsigned long long)(tried < nflows ? tried : nflows), el,
-           el > 0 ? (double)sent / el : 0.0, o.rate, (unsigned long long)errors);
+           rate, o.rate, (unsigned long long)errors);
     if (errors)
         fprintf(stderr, "synsend: %llu frames not sent (last error: %s)\n",
                 (unsigned long long)errors, strerror(last_errno));

@@ -367,6 +367,29 @@ static void test_delay(void **st)
     fx_free(x);
 }
 
+static void test_zero_window(void **st)
+{
+    (void)st;
+    /* a backlog connection is never read: its window closes and data past it is refused */
+    struct fx *x = fx_new("backlog", NULL);
+    uint32_t iss = handshake(x);
+    static char d[1400];
+    uint32_t taken = 0;
+    for (int i = 0; i < 60; i++) {
+        rec.n = 0;
+        send_seg(x, TH_ACK, x->cseq + taken, iss + 1, d, sizeof d, false);
+        struct frame a = out(0);
+        taken = a.ack - x->cseq;
+    }
+    assert_int_equal(taken, 65160);          /* exactly the window offered, no more */
+    rec.n = 0;
+    send_seg(x, TH_ACK, x->cseq + taken, iss + 1, d, sizeof d, false);
+    struct frame a = out(0);
+    assert_int_equal(a.ack, x->cseq + 65160);
+    assert_int_equal(a.win, 0);
+    fx_free(x);
+}
+
 static void test_listen_stray_ack(void **st)
 {
     (void)st;
@@ -396,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_after_close_data_resets),
         cmocka_unit_test(test_backlog),
         cmocka_unit_test(test_delay),
+        cmocka_unit_test(test_zero_window),
         cmocka_unit_test(test_listen_stray_ack),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
