@@ -34,9 +34,9 @@ struct profile {
     bool     sack;               /* answer SACK-permitted */
     bool     ts;                 /* answer timestamps */
     uint32_t ts_hz;              /* timestamp clock rate */
-    uint8_t  ts_conn_log2;       /* 0: one timestamp offset per pair of hosts; N: an offset
-                                    of its own per connection, as nmap's TS test sees a
-                                    2^N Hz clock (Linux 6.18 measured: TS=21 hex, N=33) */
+    bool     ts_off_4tuple;      /* the timestamp offset is a keyed hash of the 4-tuple (Linux
+                                    6.18 measured: nmap TS=21; a reconnect from the same
+                                    ports continues the clock), else of the host pair */
     /* SYN-ACK option layouts, indexed by (ts << 1 | sack) as negotiated: letters
      * M mss, N nop, W wscale, S sack-permitted, T timestamps, E eol. When window scaling
      * is not negotiated, W and the N right before it are left out. */

@@ -276,8 +276,6 @@ void profile_answers_default(const struct profile *p, struct profile_answers *a)
                                      .counter = p->ipid_synack == IPID_GLOBAL ? IPC_SHARED : IPC_ICMP };
     a->isn.kind = ISG_PROFILE;
     a->ts.kind = TSG_PROFILE;
-    if (p->ts_conn_log2)
-        a->ts = (struct tsgen){ .kind = TSG_RANDOM, .fast_log2 = p->ts_conn_log2, .hz = p->ts_hz };
     a->ecn_flags = TH_ECE;            /* net.ipv4.tcp_ecn = 2: ECN when the peer asks */
     /* tcp_select_initial_window rounds the window down to a multiple of the MSS less the
      * timestamp option: 65160 with timestamps is 64240 without */

@@ -15,7 +15,7 @@ static const struct profile prof_linux = {
      * tcp_v4_send_reset replies have id 0 */
     .ipid_synack = IPID_ZERO, .ipid_flow = IPID_PER_FLOW, .ipid_reset = IPID_ZERO,
     .synack_win = 65160, .mss = 1460, .wscale = 10, .sack = true, .ts = true, .ts_hz = 1000,
-    .ts_conn_log2 = 33,
+    .ts_off_4tuple = true,
     .synack_layout = LINUX_LAYOUTS,
     .isn = ISN_HASH_CLOCK,
     .rcv_wnd = 65160,

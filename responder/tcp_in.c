@@ -104,9 +104,10 @@ static void negotiate(struct engine *e, struct flow *fl, const struct frame *f)
     fl->snd_una = fl->iss;
     fl->snd_nxt = fl->iss + 1;
     fl->syn_us = e->now_us;
-    /* secure_tcp_ts_off: one offset per pair of hosts */
+    /* secure_tcp_ts_off: keyed by the 4-tuple (or the host pair, per the profile) */
+    uint16_t sp = p->ts_off_4tuple ? f->dport : 0, cp = p->ts_off_4tuple ? f->sport : 0;
     fl->ts_off = tsgen_offset(&a->ts, &e->gen, p->ts_hz, e->now_us,
-                              (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, 0, 0, 0x7473));
+                              (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, sp, cp, 0x7473));
     fl->ip_id = (uint16_t)rng_next(e);
 }
 

@@ -8,9 +8,11 @@ field by field, ISN and timestamp values aside:
   (b) the SCENARIOS.md segments and nmap's odd ones crafted with scapy (ref_probes.py):
       flags, seq/ack relative to the probe, window, TTL, DF, TOS, IP ID zero or not,
       option kinds (and values other than timestamps), urgent pointer, payload length;
-  (c) the timestamp clock: the kernel starts each connection's TSval at a random offset,
-      so only the rate within one connection is comparable; across connections the
-      responder's must be as unrelated as the kernel's."""
+  (c) the timestamp clock: Linux 6.18 starts each connection's TSval at an offset of its
+      own (tcp_timestamps=1), so SYN-ACKs of connections 100 ms apart carry unrelated
+      TSvals; the responder's must be as unrelated as the kernel's (nmap: SEQ TS=21 on
+      both, not TS=A); and that offset comes from the 4-tuple: a new connection on the
+      same 4-tuple carries on the previous one's TSval clock."""
 import json
 import time
 from pathlib import Path
@@ -159,9 +161,6 @@ def _ts_per_connection(samples):
     return not all(50 <= s <= 1000 for s in steps), steps
 
 
-@pytest.mark.xfail(strict=True, reason="engine: the linux profile keeps one TS offset per host "
-                   "pair (TSG_PROFILE); Linux 6.18 starts every connection at a random offset "
-                   "(nmap SEQ TS=21 on the kernel vs TS=A on the responder)")
 def test_timestamp_offset_per_connection_like_kernel(lab, both):
     k = _tsvals(lab, KERNEL_IP, 46000)
     r = _tsvals(lab, RESP_IP, 46100)
@@ -169,4 +168,45 @@ def test_timestamp_offset_per_connection_like_kernel(lab, both):
     kper, ksteps = _ts_per_connection(k)
     rper, rsteps = _ts_per_connection(r)
     print(f"\nTSval steps between connections 100 ms apart: kernel {ksteps} responder {rsteps}")
-    assert rper == kper, f"kernel steps {ksteps} (per connection), responder {rsteps} (one clock)"
+    how = {True: "an offset per connection", False: "one clock"}
+    assert rper == kper, (f"kernel: {how[kper]} (steps {ksteps}); "
+                          f"responder: {how[rper]} (steps {rsteps})")
+
+
+def _same_tuple_tsvals(lab, host, sport):
+    """TSvals of two SYN-ACKs to SYNs from one 4-tuple 300 ms apart (the first half-open
+    connection reset in between), with the time between them."""
+    code = (
+        "import time,json\n"
+        "from scapy.all import IP,TCP,sr1,send,conf\n"
+        "conf.verb=0\n"
+        "out=[]\n"
+        "for i in range(2):\n"
+        "    t=time.monotonic()\n"
+        "    r=sr1(IP(dst='%s')/TCP(sport=%d,dport=80,flags='S',seq=1000+i*100000,"
+        "options=[('MSS',1460),('SAckOK',b''),('Timestamp',(1,0)),('NOP',None),('WScale',7)]),timeout=1)\n"
+        "    out.append([t, dict(r[TCP].options).get('Timestamp',(None,))[0] if r else None])\n"
+        "    send(IP(dst='%s')/TCP(sport=%d,dport=80,flags='R',seq=1001+i*100000))\n"
+        "    time.sleep(0.3)\n"
+        "print(json.dumps(out))\n" % (host, sport, host, sport))
+    r = lab.run("c", ["/usr/bin/python3", "-c", code], timeout=30)
+    assert r.returncode == 0, r.stderr
+    (t0, v0), (t1, v1) = json.loads(r.stdout)
+    assert v0 is not None and v1 is not None, r.stdout
+    return (v1 - v0) & 0xFFFFFFFF, round((t1 - t0) * 1000)
+
+
+def _clocklike(step, ms):
+    """A TSval that went on like a 1 kHz clock over ms milliseconds (give or take the
+    time the probes took to leave), not one that jumped to a fresh random offset."""
+    return 0 <= step <= ms + 1000
+
+
+def test_timestamp_offset_same_tuple_like_kernel(lab, both):
+    kstep, kms = _same_tuple_tsvals(lab, KERNEL_IP, 47000)
+    rstep, rms = _same_tuple_tsvals(lab, RESP_IP, 47000)
+    print(f"\nsame 4-tuple, second SYN-ACK: kernel TSval +{kstep} after {kms} ms, "
+          f"responder +{rstep} after {rms} ms")
+    assert _clocklike(kstep, kms), f"the kernel itself: TSval +{kstep} in {kms} ms"
+    assert _clocklike(rstep, rms) == _clocklike(kstep, kms), \
+        (f"kernel TSval +{kstep} in {kms} ms, responder +{rstep} in {rms} ms")

@@ -95,9 +95,6 @@ def _unplayable():
     return next(f"@{e['line']}" for e in read_os_db() if t1_answered(e))
 
 
-@pytest.mark.xfail(strict=True, reason="engine: respond.c plays the linux profile when "
-                   "--personality cannot be loaded (load_personality's error is dropped: "
-                   "prof = pers ? &pers->prof : profile_find(pname))")
 @pytest.mark.parametrize("which", ["unknown", "unplayable"])
 def test_bad_personality_refused(lab, which):
     name = "no such fingerprint xyzzy" if which == "unknown" else _unplayable()
