@@ -157,11 +157,13 @@ static void synack_timer(struct engine *e, struct flow *fl)
     }
     if (fl->state != ST_SYN_RCVD)
         return;
-    /* reqsk_timer_handler: when half-open connections fill more than half the room, the
-     * old ones are pruned after fewer retries, keeping space for the young (SYN floods) */
+    /* Under a SYN flood Linux answers with syncookies, and a cookie SYN-ACK is never sent
+     * again (tcp_syncookies; reqsk_timer_handler prunes what state remains). With more than
+     * half the table taken, do the same: one SYN-ACK per SYN, so that the answering keeps
+     * pace with the flood and a real client's SYN still gets through. */
     unsigned max_rtx = p->synack_retries;
-    if ((uint64_t)e->ft.used * 2 > e->ft.max && max_rtx > 2)
-        max_rtx = 2;
+    if ((uint64_t)e->ft.used * 2 > e->ft.max)
+        max_rtx = 0;
     if (fl->rtx >= max_rtx) {
         engine_event(e, fl, EV_SYNACK_TIMEOUT, -1, 0, -1);
         flow_release(e, fl);
