@@ -7,6 +7,7 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -18,6 +19,14 @@
  * burst of 256 ARP requests lost half of them (measured). 32 MiB holds ~510: a burst of
  * 1024 back-to-back frames arrived with no drop. */
 #define NETIO_BUFSIZE (32 * 1024 * 1024)
+#define NETIO_TXQ 64            /* frames a sendmmsg carries */
+#define NETIO_TXQ_FRAME 2048    /* larger frames are sent at once, after the queue */
+
+struct txq {
+    uint8_t buf[NETIO_TXQ][NETIO_TXQ_FRAME];
+    struct iovec iov[NETIO_TXQ];
+    struct mmsghdr msg[NETIO_TXQ];
+};
 
 /* pcap and libnet messages end in newlines or carry their own prefixes; one line only. */
 static void one_line(char *s)
@@ -226,9 +235,39 @@ int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
                                .sll_ifindex = n->ifindex };
     n->send_fd = -1;
     int fd = libnet_getfd(n->libnet);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sll, sizeof sll) == 0)
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sll, sizeof sll) == 0) {
         n->send_fd = fd;
+        n->txq = calloc(1, sizeof(struct txq));
+    }
     return 0;
+}
+
+void netio_flush_tx(struct netio *n)
+{
+    struct txq *q = n->txq;
+    unsigned done = 0;
+    while (q && done < n->txn) {
+        int r = sendmmsg(n->send_fd, q->msg + done, n->txn - done, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            n->tx_err += n->txn - done;
+            n->tx -= n->txn - done;
+            break;
+        }
+        done += (unsigned)r;
+    }
+    n->txn = 0;
+}
+
+static void dump_sent(struct netio *n, const uint8_t *frame, size_t len)
+{
+    if (n->dumper) {
+        struct pcap_pkthdr h;
+        gettimeofday(&h.ts, NULL);
+        h.caplen = h.len = (bpf_u_int32)len;
+        pcap_dump(n->dumper, &h, frame);
+    }
 }
 
 int netio_dump_open(struct netio *n, const char *path, char *err)
@@ -260,6 +299,21 @@ int netio_send(struct netio *n, const uint8_t *frame, size_t len)
         n->tx_err++;
         return -1;
     }
+    if (n->batch && n->txq && len <= NETIO_TXQ_FRAME) {
+        struct txq *q = n->txq;
+        memcpy(q->buf[n->txn], frame, len);
+        q->iov[n->txn] = (struct iovec){ .iov_base = q->buf[n->txn], .iov_len = len };
+        memset(&q->msg[n->txn], 0, sizeof q->msg[n->txn]);
+        q->msg[n->txn].msg_hdr.msg_iov = &q->iov[n->txn];
+        q->msg[n->txn].msg_hdr.msg_iovlen = 1;
+        n->txn++;
+        n->tx++;
+        dump_sent(n, frame, len);
+        if (n->txn == NETIO_TXQ)
+            netio_flush_tx(n);
+        return 0;
+    }
+    netio_flush_tx(n);   /* keep the order: what is queued leaves first */
     ssize_t w = n->send_fd >= 0 ? send(n->send_fd, frame, len, 0)
                                 : libnet_adv_write_link(n->libnet, frame, (uint32_t)len);
     if (w < 0) {
@@ -267,12 +321,7 @@ int netio_send(struct netio *n, const uint8_t *frame, size_t len)
         return -1;
     }
     n->tx++;
-    if (n->dumper) {
-        struct pcap_pkthdr h;
-        gettimeofday(&h.ts, NULL);
-        h.caplen = h.len = (bpf_u_int32)len;
-        pcap_dump(n->dumper, &h, frame);
-    }
+    dump_sent(n, frame, len);
     return 0;
 }
 
@@ -297,6 +346,7 @@ int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
         return -1;
     struct rx_ctx c = { .n = n, .fn = fn, .user = user };
     int r = pcap_dispatch(n->pcap, -1, rx_wrap, (u_char *)&c);
+    netio_flush_tx(n);   /* the answers to this batch of frames leave together */
     if (r == PCAP_ERROR_BREAK)
         return 0;
     return r < 0 ? -1 : r;
@@ -310,6 +360,9 @@ void netio_flush(struct netio *n)
 
 void netio_close(struct netio *n)
 {
+    netio_flush_tx(n);
+    free(n->txq);
+    n->txq = NULL;
     if (n->pcap) {
         struct pcap_stat st;
         if (pcap_stats(n->pcap, &st) == 0)

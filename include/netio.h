@@ -15,6 +15,11 @@ struct netio {
     void    *dead;          /* pcap_t from pcap_open_dead for the dumper */
     int      fd;            /* selectable capture fd */
     int      send_fd;       /* libnet's packet socket, bound to the interface (-1: unbound) */
+    bool     batch;         /* queue sends; netio_flush_tx sends the queue with one
+                               sendmmsg (the responder's loop flushes after each batch of
+                               frames in and after its timers, so nothing waits) */
+    void    *txq;
+    unsigned txn;
     int      ifindex;
     uint8_t  mac[6];        /* the interface's MAC */
     char     ifname[64];
@@ -37,6 +42,8 @@ typedef void (*netio_rx_fn)(void *user, const struct timeval *ts, const uint8_t 
                             size_t caplen, size_t wirelen);
 /* Hand every frame waiting now to fn (non-blocking). Returns frames handled, or -1. */
 int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
+/* Send what netio_send queued (batch mode). */
+void netio_flush_tx(struct netio *n);
 /* Flush the pcap file so far (also done by netio_close). */
 void netio_flush(struct netio *n);
 void netio_close(struct netio *n);

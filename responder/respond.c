@@ -170,12 +170,14 @@ static void run(struct engine *e, struct netio *nio, const struct resp_config *c
     uint64_t start = mono_us();
     uint64_t end = c->duration_s > 0 ? start + (uint64_t)(c->duration_s * 1e6) : 0;
     struct pollfd pfd = { .fd = nio->fd, .events = POLLIN };
+    nio->batch = true;
     if (c->busy_poll) {
         /* spinning never sleeps: take signals anywhere, and read the ring without a
          * system call per turn */
         sigprocmask(SIG_SETMASK, &unblocked, NULL);
         while (!stop_signal) {
             engine_timers(e);
+            netio_flush_tx(nio);
             if ((c->count && e->ev.total >= c->count) || (end && e->now_us >= end))
                 break;
             netio_dispatch(nio, rx_frame, &l);
@@ -184,6 +186,7 @@ static void run(struct engine *e, struct netio *nio, const struct resp_config *c
     }
     while (!stop_signal) {
         uint64_t next = engine_timers(e);
+        netio_flush_tx(nio);
         if (c->count && e->ev.total >= c->count)
             break;
         uint64_t now = mono_us();
