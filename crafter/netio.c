@@ -246,6 +246,15 @@ void netio_flush_tx(struct netio *n)
 {
     struct txq *q = n->txq;
     unsigned done = 0;
+    if (q && n->txn == 1) {
+        /* a lone answer (the common case at low rates): send() is the cheaper call */
+        if (send(n->send_fd, q->buf[0], q->iov[0].iov_len, 0) < 0) {
+            n->tx_err++;
+            n->tx--;
+        }
+        n->txn = 0;
+        return;
+    }
     while (q && done < n->txn) {
         int r = sendmmsg(n->send_fd, q->msg + done, n->txn - done, 0);
         if (r < 0 && errno == EINTR)
@@ -299,7 +308,7 @@ int netio_send(struct netio *n, const uint8_t *frame, size_t len)
         n->tx_err++;
         return -1;
     }
-    if (n->batch && n->txq && len <= NETIO_TXQ_FRAME) {
+    if (n->batching && n->txq && len <= NETIO_TXQ_FRAME) {
         struct txq *q = n->txq;
         memcpy(q->buf[n->txn], frame, len);
         q->iov[n->txn] = (struct iovec){ .iov_base = q->buf[n->txn], .iov_len = len };
@@ -347,6 +356,7 @@ int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
     struct rx_ctx c = { .n = n, .fn = fn, .user = user };
     int r = pcap_dispatch(n->pcap, -1, rx_wrap, (u_char *)&c);
     netio_flush_tx(n);   /* the answers to this batch of frames leave together */
+    n->batching = n->batch && r > 1;
     if (r == PCAP_ERROR_BREAK)
         return 0;
     return r < 0 ? -1 : r;

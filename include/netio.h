@@ -15,9 +15,12 @@ struct netio {
     void    *dead;          /* pcap_t from pcap_open_dead for the dumper */
     int      fd;            /* selectable capture fd */
     int      send_fd;       /* libnet's packet socket, bound to the interface (-1: unbound) */
-    bool     batch;         /* queue sends; netio_flush_tx sends the queue with one
-                               sendmmsg (the responder's loop flushes after each batch of
-                               frames in and after its timers, so nothing waits) */
+    bool     batch;         /* may queue sends under load: while frames arrive in batches,
+                               netio_flush_tx sends the queue with one sendmmsg (the
+                               responder's loop flushes after each batch of frames in and
+                               after its timers); one frame at a time, each answer leaves at
+                               once, so batching never adds latency when it saves nothing */
+    bool     batching;
     void    *txq;
     unsigned txn;
     int      ifindex;
