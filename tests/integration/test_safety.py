@@ -118,3 +118,17 @@ def test_privilege_drop_unknown_user(lab):
                       "no-such-user-rc"], timeout=10)
     assert r.returncode == 3, (r.returncode, r.stderr)
     assert len(r.stderr.strip().splitlines()) == 1 and "no-such-user-rc" in r.stderr, r.stderr
+
+
+def test_kernel_guard_covers_every_kernel_owned_address(lab):
+    # more kernel-owned addresses than any small fixed buffer: all must be guarded
+    owned = [f"198.18.0.{40 + i}" for i in range(20)]
+    for a in owned:
+        kernel_owns(lab, a)
+    try:
+        with lab.responder("--kernel-guard", addr="198.18.0.32/27"):
+            rules = lab.run("r", ["nft", "list", "ruleset"]).stdout
+    finally:
+        for a in owned:
+            kernel_drops(lab, a)
+    assert "198.18.0.40-198.18.0.59" in rules or all(a in rules for a in owned), rules
