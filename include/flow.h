@@ -56,7 +56,6 @@ struct flow {
     uint32_t irs, rcv_nxt;
     uint32_t ts_recent, ts_off;
     uint32_t unread;          /* in-order bytes the application has not read */
-    uint32_t rcvd;            /* in-order bytes received in all */
     uint32_t synack_delay_us; /* delay mode: hold the SYN-ACK this long */
     uint8_t  nofo;            /* out-of-order ranges held (sequence only, data discarded) */
     struct { uint32_t l, r; } ofo[4];

@@ -404,7 +404,6 @@ static void synchronized(struct engine *e, struct flow *fl, const struct frame *
                 fl->rcv_nxt = end;
                 absorbed = ofo_absorb(fl);
                 fl->unread += fresh + absorbed;
-                fl->rcvd += fresh + absorbed;
             }
         } else if (seq_gt(f->seq, fl->rcv_nxt)) {
             ofo_add(fl, f->seq, end);
