@@ -2,6 +2,7 @@
  * incremental update. Partial sums are kept folded to 16 bits so callers may chain
  * any number of csum_partial calls without overflowing the 32-bit accumulator.
  * Chain only even-length pieces except the last: an odd piece ends with a half word. */
+#include <string.h>
 #include "csum.h"
 
 static uint32_t fold16(uint64_t s)
@@ -11,16 +12,44 @@ static uint32_t fold16(uint64_t s)
     return (uint32_t)s;
 }
 
+/* Words are added as the host loads them, 8 bytes at a time: the ones' complement sum
+ * commutes with byte order (RFC 1071 section 2(B)), so on a little-endian host the sum
+ * of byte-swapped words is the byte-swapped sum. Carries gather in the upper 32 bits. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_SWAP16(x) ((uint16_t)((x) << 8 | (x) >> 8))
+#define HIGH_BYTE(b) ((uint64_t)(b))
+#else
+#define HOST_SWAP16(x) ((uint16_t)(x))
+#define HIGH_BYTE(b) ((uint64_t)(b) << 8)
+#endif
+
 uint32_t csum_partial(const void *p, size_t len, uint32_t sum)
 {
     const uint8_t *b = p;
-    uint64_t s = sum;
-    size_t i = 0;
-    for (; i + 1 < len; i += 2)
-        s += (uint32_t)b[i] << 8 | b[i + 1];
-    if (i < len)
-        s += (uint32_t)b[i] << 8;     /* odd trailing byte, padded with a zero */
-    return fold16(s);
+    uint64_t s = HOST_SWAP16((uint16_t)sum);
+    for (; len >= 8; b += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        s += (w & 0xffffffffu) + (w >> 32);
+    }
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, b, 4);
+        s += w;
+        b += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t w;
+        memcpy(&w, b, 2);
+        s += w;
+        b += 2;
+        len -= 2;
+    }
+    if (len)   /* odd trailing byte: the high half of a big-endian word padded with zero */
+        s += HIGH_BYTE(*b);
+    uint32_t f = fold16(s);
+    return HOST_SWAP16((uint16_t)f);
 }
 
 uint16_t csum_fold(uint32_t sum)
