@@ -37,6 +37,8 @@ struct engine {
     void     *send_ctx;
     uint8_t   mac[6];
     struct flowtab ft;
+    bool      syn_flood;    /* more than half the table was taken and not yet back under a
+                               quarter: SYN-ACKs are not retransmitted (engine.c) */
     struct tmpl_tcp4 tmpl;
     struct evout ev;
     uint64_t  now_us;         /* monotonic, updated per batch */

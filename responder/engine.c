@@ -81,6 +81,13 @@ static void icmp_input(struct engine *e, const struct frame *f);
 void engine_rx(struct engine *e, const struct frame *f)
 {
     e->rx_frames++;
+    if (f->vlan != 0) {
+        /* tagged for a VLAN: the kernel hands such a frame only to a VLAN device of that
+         * ID (vlan_do_receive) and drops it on the bare interface; so does this host. A
+         * priority tag (ID 0) is taken as untagged, as there. */
+        e->rx_ignored++;
+        return;
+    }
     if (f->l3 == L3_ARP && f->err == PKT_OK) {
         uint8_t out[64];
         size_t n = arp_answer(f, e->addrs, e->mac, out, sizeof out);
@@ -160,10 +167,14 @@ static void synack_timer(struct engine *e, struct flow *fl)
     /* Under a SYN flood Linux answers with syncookies, and a cookie SYN-ACK is never sent
      * again (tcp_syncookies; reqsk_timer_handler prunes what state remains). With more than
      * half the table taken, do the same: one SYN-ACK per SYN, so that the answering keeps
-     * pace with the flood and a real client's SYN still gets through. */
-    unsigned max_rtx = p->synack_retries;
+     * pace with the flood and a real client's SYN still gets through. The way back is at a
+     * quarter: without one, the table hovers at half full with every flow below the line
+     * retransmitting (measured at 400k SYN/s: 13% more frames sent than SYNs taken). */
     if ((uint64_t)e->ft.used * 2 > e->ft.max)
-        max_rtx = 0;
+        e->syn_flood = true;
+    else if ((uint64_t)e->ft.used * 4 < e->ft.max)
+        e->syn_flood = false;
+    unsigned max_rtx = e->syn_flood ? 0 : p->synack_retries;
     if (fl->rtx >= max_rtx) {
         engine_event(e, fl, EV_SYNACK_TIMEOUT, -1, 0, -1);
         flow_release(e, fl);

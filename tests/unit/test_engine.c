@@ -67,12 +67,14 @@ static void fx_free(struct fx *x)
 }
 
 /* Client -> responder segment with Linux-like SYN options when syn_opts. */
+static uint16_t client_port = 40000;
+
 static void send_seg(struct fx *x, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
                      size_t len, bool syn_opts)
 {
     static const uint8_t linux_syn[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10 };
     struct ip4_spec ip = { .saddr = CLI, .daddr = SRV, .ttl = 64, .df = true, .id = 1 };
-    struct tcp_spec tcp = { .sport = 40000, .dport = 80, .seq = seq, .ack = ack, .flags = flags,
+    struct tcp_spec tcp = { .sport = client_port, .dport = 80, .seq = seq, .ack = ack, .flags = flags,
                             .win = 502, .opts = syn_opts ? linux_syn : NULL,
                             .optlen = syn_opts ? sizeof linux_syn : 0 };
     size_t n = tmpl_tcp4_build(&x->t, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, data, len);
@@ -342,6 +344,31 @@ static void test_backlog(void **st)
     fx_free(x);
 }
 
+/* Under a SYN flood a SYN-ACK is sent once (syncookie-like) from the moment more than half
+ * the table (1000 flows here) is taken until it is back under a quarter: 600 half-open flows
+ * time out together; those seen with 250 or more live are dropped, the last 249 retransmit.
+ * Without the way back at a quarter, 500 would retransmit. */
+static void test_syn_flood_hysteresis(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    for (int i = 0; i < 600; i++) {
+        client_port = (uint16_t)(20000 + i);
+        send_seg(x, TH_SYN, 1000u + (uint32_t)i, 0, NULL, 0, true);
+    }
+    client_port = 40000;
+    assert_int_equal(x->e.ft.used, 600);
+    assert_int_equal(x->e.ev.counts[EV_SYNACK], 600);
+    rec.n = 0;
+    struct timespec ts = { 1, 50000000 };   /* past Linux's first SYN-ACK timeout, 1 s */
+    nanosleep(&ts, NULL);
+    engine_timers(&x->e);
+    assert_int_equal(x->e.ev.counts[EV_SYNACK_TIMEOUT], 351);
+    assert_int_equal(x->e.ft.used, 249);
+    assert_false(x->e.syn_flood);
+    fx_free(x);
+}
+
 static void delay5(struct mode_params *p) { p->delay_ms = 5; }
 
 static void test_delay(void **st)
@@ -419,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_after_close_data_resets),
         cmocka_unit_test(test_backlog),
         cmocka_unit_test(test_delay),
+        cmocka_unit_test(test_syn_flood_hysteresis),
         cmocka_unit_test(test_zero_window),
         cmocka_unit_test(test_listen_stray_ack),
     };
