@@ -19,6 +19,7 @@
  * burst of 256 ARP requests lost half of them (measured). 32 MiB holds ~510: a burst of
  * 1024 back-to-back frames arrived with no drop. */
 #define NETIO_BUFSIZE (32 * 1024 * 1024)
+#define NETIO_GRO_FRAME (65535 + 14 + 4)
 #define NETIO_TXQ 64            /* frames a sendmmsg carries */
 #define NETIO_TXQ_FRAME 2048    /* larger frames are sent at once, after the queue */
 
@@ -65,8 +66,9 @@ static int activate_error(pcap_t *p, int rc, const char *ifname, char *err)
  * space interpreter cannot read the packet type, so it would drop the first frame that
  * arrives (measured: the first ARP request after start went unanswered). libpcap keeps the
  * user's program, which it can evaluate; the kernel gets direction + user's program. */
-static int attach_inbound(pcap_t *p, const struct bpf_program *user, const char *ifname,
-                          char *err)
+/* Direction first, then the user's program (NULL: everything), into code; its length in len. */
+static int inbound_prog(const struct bpf_program *user, struct sock_filter code[BPF_MAXINSNS],
+                        size_t *len, const char *ifname, char *err)
 {
     static const struct sock_filter prefix[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)SKF_AD_OFF + SKF_AD_PKTTYPE),
@@ -74,7 +76,6 @@ static int attach_inbound(pcap_t *p, const struct bpf_program *user, const char 
         BPF_STMT(BPF_RET | BPF_K, 0),
     };
     enum { NPRE = sizeof prefix / sizeof prefix[0] };
-    struct sock_filter code[BPF_MAXINSNS];
     size_t n = NPRE;
     memcpy(code, prefix, sizeof prefix);
     if (user) {
@@ -93,6 +94,17 @@ static int attach_inbound(pcap_t *p, const struct bpf_program *user, const char 
         struct sock_filter all = BPF_STMT(BPF_RET | BPF_K, NETIO_SNAPLEN);
         code[n++] = all;
     }
+    *len = n;
+    return 0;
+}
+
+static int attach_inbound(pcap_t *p, const struct bpf_program *user, const char *ifname,
+                          char *err)
+{
+    struct sock_filter code[BPF_MAXINSNS];
+    size_t n;
+    if (inbound_prog(user, code, &n, ifname, err) != 0)
+        return -1;
     struct sock_fprog prog = { .len = (unsigned short)n, .filter = code };
     if (setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
         snprintf(err, NETIO_ERRLEN, "capture filter on %s: %s", ifname, strerror(errno));
@@ -169,6 +181,44 @@ static int open_capture(struct netio *n, const char *ifname, const char *bpf, ch
     return 0;
 }
 
+/* The responder's capture: the ring read in place, with the kernel filter libpcap would
+ * get (direction first, then the user's program, compiled by libpcap). */
+static int open_ring(struct netio *n, const char *ifname, const char *bpf, char *err)
+{
+    struct bpf_program user;
+    bool have_user = false;
+    if (bpf && *bpf) {
+        pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)n->snaplen);
+        if (!dead) {
+            snprintf(err, NETIO_ERRLEN, "capture filter on %s: cannot set up libpcap", ifname);
+            return -1;
+        }
+        if (pcap_compile(dead, &user, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(err, NETIO_ERRLEN, "bad capture filter '%s': %s", bpf, pcap_geterr(dead));
+            one_line(err);
+            pcap_close(dead);
+            return -1;
+        }
+        pcap_close(dead);
+        have_user = true;
+    }
+    struct sock_filter code[BPF_MAXINSNS];
+    size_t len;
+    int rc = inbound_prog(have_user ? &user : NULL, code, &len, ifname, err);
+    if (have_user)
+        pcap_freecode(&user);
+    if (rc != 0)
+        return -1;
+    struct sock_fprog prog = { .len = (unsigned short)len, .filter = code };
+    /* Slots are fixed-size: none needs more than the largest frame GRO builds (an IPv4
+     * packet of 64 KiB plus Ethernet and a VLAN tag), and smaller slots are more slots */
+    uint32_t snap = n->snaplen < NETIO_GRO_FRAME ? n->snaplen : NETIO_GRO_FRAME;
+    if (rxring_open(&n->ring, ifname, n->ifindex, snap, NETIO_BUFSIZE, &prog, true, err) != 0)
+        return -1;
+    n->fd = n->ring.fd;
+    return 0;
+}
+
 /* libnet's link socket is a PF_PACKET/ETH_P_ALL socket: the kernel would queue a copy of
  * every frame on the interface to it, and nobody reads it. A filter that accepts nothing
  * makes the kernel drop them before they are copied. Failing is harmless (just waste). */
@@ -210,7 +260,10 @@ static int open_send(struct netio *n, const char *ifname, char *err)
 int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
 {
     uint32_t snap = n->snaplen ? n->snaplen : NETIO_SNAPLEN;
+    bool direct = n->direct;
     memset(n, 0, sizeof *n);
+    n->direct = direct;
+    n->ring.fd = -1;
     n->fd = -1;
     n->send_fd = -1;
     n->snaplen = snap < 128 ? 128 : snap;
@@ -225,7 +278,8 @@ int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
         return -1;
     }
     n->ifindex = (int)idx;
-    if (open_capture(n, ifname, bpf, err) != 0 || open_send(n, ifname, err) != 0) {
+    int rc = n->direct ? open_ring(n, ifname, bpf, err) : open_capture(n, ifname, bpf, err);
+    if (rc != 0 || open_send(n, ifname, err) != 0) {
         netio_close(n);
         return -1;
     }
@@ -349,8 +403,37 @@ static void rx_wrap(u_char *user, const struct pcap_pkthdr *h, const u_char *byt
     c->fn(c->user, &h->ts, bytes, h->caplen, h->len);
 }
 
+/* At most this many frames a call, so that timers and queued answers get their turn
+ * during a flood. */
+#define NETIO_DISPATCH_MAX 1024
+
+static int ring_dispatch(struct netio *n, netio_rx_fn fn, void *user)
+{
+    struct rxring_frame f;
+    int k = 0;
+    while (k < NETIO_DISPATCH_MAX && rxring_next(&n->ring, &f)) {
+        n->rx++;
+        if (n->dumper) {
+            struct pcap_pkthdr h = { .ts = f.ts, .caplen = f.caplen, .len = f.wirelen };
+            pcap_dump(n->dumper, &h, f.data);
+        }
+        fn(user, &f.ts, f.data, f.caplen, f.wirelen);
+        rxring_release(&n->ring);
+        k++;
+    }
+    return k;
+}
+
 int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
 {
+    if (n->direct) {
+        if (!n->ring.map)
+            return -1;
+        int k = ring_dispatch(n, fn, user);
+        netio_flush_tx(n);   /* the answers to this batch of frames leave together */
+        n->batching = n->batch && k > 1;
+        return k;
+    }
     if (!n->pcap)
         return -1;
     struct rx_ctx c = { .n = n, .fn = fn, .user = user };
@@ -373,6 +456,10 @@ void netio_close(struct netio *n)
     netio_flush_tx(n);
     free(n->txq);
     n->txq = NULL;
+    if (n->direct && n->ring.fd >= 0) {
+        n->rx_drop_kernel += rxring_drops(&n->ring);
+        rxring_close(&n->ring);
+    }
     if (n->pcap) {
         struct pcap_stat st;
         if (pcap_stats(n->pcap, &st) == 0)

@@ -1,4 +1,5 @@
-/* The wire: libpcap captures (inbound only, immediate mode, non-blocking), libnet sends
+/* The wire: libpcap captures (inbound only, immediate mode, non-blocking) or, for the
+ * responder, the same kind of capture ring read in place (rxring.h); libnet sends
  * whole frames at the link layer (LIBNET_LINK_ADV, libnet_adv_write_link), and an optional
  * pcap file records every frame received and sent. */
 #ifndef RSTCRAFT_NETIO_H
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <sys/time.h>
+#include "rxring.h"
 
 struct netio {
     void    *pcap;          /* pcap_t */
@@ -26,6 +28,9 @@ struct netio {
     int      ifindex;
     uint8_t  mac[6];        /* the interface's MAC */
     char     ifname[64];
+    bool     direct;        /* set before netio_open: capture through a ring read in place
+                               (rxring.h) rather than libpcap; the responder's choice */
+    struct rxring ring;     /* when direct */
     uint32_t snaplen;       /* bytes captured per frame; 0 before netio_open: the default
                                (262144). Ring slots are sized by it, so a small one holds
                                many more frames: the responder takes 2048 unless it echoes */

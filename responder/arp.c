@@ -131,7 +131,7 @@ static int send_round(struct netio *n, const struct addrset *owned, const uint8_
 int arp_probe(struct netio *n, const struct addrset *owned, const struct arp_probe_cfg *cfg,
               uint32_t *conflict_addr, uint8_t conflict_mac[6], char *err)
 {
-    if (!n->pcap || n->fd < 0) {
+    if (n->fd < 0) {
         snprintf(err, NETIO_ERRLEN, "ARP probe: capture is not open");
         return -1;
     }

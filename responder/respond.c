@@ -253,6 +253,7 @@ int respond_main(int argc, char **argv)
     int code = 3;
     /* small ring slots hold many frames; only echo needs whole GRO frames */
     nio.snaplen = rules_echo(&c.rules) ? 0 : 2048;
+    nio.direct = true;
     prctl(PR_SET_TIMERSLACK, 1UL);   /* timers to the microsecond: --delay precision */
     if (netio_open(&nio, c.iface, NULL, err) != 0)
         goto out_cfg;
