@@ -407,18 +407,15 @@ static void rx_wrap(u_char *user, const struct pcap_pkthdr *h, const u_char *byt
  * during a flood. */
 #define NETIO_DISPATCH_MAX 1024
 
-static int ring_dispatch(struct netio *n, netio_rx_fn fn, void *user)
+/* The ring's frames go through rx_wrap as libpcap's do: counted, recorded, handed on. */
+static int ring_dispatch(struct rxring *ring, struct rx_ctx *c)
 {
     struct rxring_frame f;
     int k = 0;
-    while (k < NETIO_DISPATCH_MAX && rxring_next(&n->ring, &f)) {
-        n->rx++;
-        if (n->dumper) {
-            struct pcap_pkthdr h = { .ts = f.ts, .caplen = f.caplen, .len = f.wirelen };
-            pcap_dump(n->dumper, &h, f.data);
-        }
-        fn(user, &f.ts, f.data, f.caplen, f.wirelen);
-        rxring_release(&n->ring);
+    while (k < NETIO_DISPATCH_MAX && rxring_next(ring, &f)) {
+        struct pcap_pkthdr h = { .ts = f.ts, .caplen = f.caplen, .len = f.wirelen };
+        rx_wrap((u_char *)c, &h, f.data);
+        rxring_release(ring);
         k++;
     }
     return k;
@@ -426,18 +423,11 @@ static int ring_dispatch(struct netio *n, netio_rx_fn fn, void *user)
 
 int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
 {
-    if (n->direct) {
-        if (!n->ring.map)
-            return -1;
-        int k = ring_dispatch(n, fn, user);
-        netio_flush_tx(n);   /* the answers to this batch of frames leave together */
-        n->batching = n->batch && k > 1;
-        return k;
-    }
-    if (!n->pcap)
+    if (n->direct ? !n->ring.map : !n->pcap)
         return -1;
     struct rx_ctx c = { .n = n, .fn = fn, .user = user };
-    int r = pcap_dispatch(n->pcap, -1, rx_wrap, (u_char *)&c);
+    int r = n->direct ? ring_dispatch(&n->ring, &c)
+                      : pcap_dispatch(n->pcap, -1, rx_wrap, (u_char *)&c);
     netio_flush_tx(n);   /* the answers to this batch of frames leave together */
     n->batching = n->batch && r > 1;
     if (r == PCAP_ERROR_BREAK)
