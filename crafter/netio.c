@@ -183,31 +183,17 @@ static int open_capture(struct netio *n, const char *ifname, const char *bpf, ch
 
 /* The responder's capture: the ring read in place, with the kernel filter libpcap would
  * get (direction first, then the user's program, compiled by libpcap). */
+/* The ring takes no capture filter of its own: only the responder reads it, and it wants
+ * every inbound frame (ARP, and whatever it must answer or count as malformed). */
 static int open_ring(struct netio *n, const char *ifname, const char *bpf, char *err)
 {
-    struct bpf_program user;
-    bool have_user = false;
     if (bpf && *bpf) {
-        pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)n->snaplen);
-        if (!dead) {
-            snprintf(err, NETIO_ERRLEN, "capture filter on %s: cannot set up libpcap", ifname);
-            return -1;
-        }
-        if (pcap_compile(dead, &user, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-            snprintf(err, NETIO_ERRLEN, "bad capture filter '%s': %s", bpf, pcap_geterr(dead));
-            one_line(err);
-            pcap_close(dead);
-            return -1;
-        }
-        pcap_close(dead);
-        have_user = true;
+        snprintf(err, NETIO_ERRLEN, "capture filter on %s: not with the direct ring", ifname);
+        return -1;
     }
     struct sock_filter code[BPF_MAXINSNS];
     size_t len;
-    int rc = inbound_prog(have_user ? &user : NULL, code, &len, ifname, err);
-    if (have_user)
-        pcap_freecode(&user);
-    if (rc != 0)
+    if (inbound_prog(NULL, code, &len, ifname, err) != 0)
         return -1;
     struct sock_fprog prog = { .len = (unsigned short)len, .filter = code };
     /* Slots are fixed-size: none needs more than the largest frame GRO builds (an IPv4
@@ -219,16 +205,29 @@ static int open_ring(struct netio *n, const char *ifname, const char *bpf, char 
     return 0;
 }
 
-/* libnet's link socket is a PF_PACKET/ETH_P_ALL socket: the kernel would queue a copy of
- * every frame on the interface to it, and nobody reads it. A filter that accepts nothing
- * makes the kernel drop them before they are copied. Failing is harmless (just waste). */
-static void mute_send_socket(libnet_t *l)
+/* libnet's packet socket is opened for ETH_P_ALL, which makes it a tap on every interface:
+ * each frame received is handed to it (and dropped there) before the capture sees it, since
+ * the newest tap runs first. A socket of protocol 0 only sends, and is never a tap
+ * (packet_create, packet_do_bind in net/packet/af_packet.c): put one, bound to the
+ * interface, under libnet's descriptor number. Returns the descriptor, or -1 when libnet's
+ * own socket has to stay (then muted, so it queues nothing). */
+static int quiet_send_socket(libnet_t *l, int ifindex)
 {
+    int fd = libnet_getfd(l);
+    if (fd < 0)
+        return -1;
+    int q = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex };
+    if (q >= 0 && bind(q, (struct sockaddr *)&sll, sizeof sll) == 0 && dup2(q, fd) == fd) {
+        close(q);
+        return fd;
+    }
+    if (q >= 0)
+        close(q);
     struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
     struct sock_fprog prog = { .len = 1, .filter = none };
-    int fd = libnet_getfd(l);
-    if (fd >= 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+    (void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+    return -1;
 }
 
 static int open_send(struct netio *n, const char *ifname, char *err)
@@ -245,7 +244,6 @@ static int open_send(struct netio *n, const char *ifname, char *err)
         return -1;
     }
     n->libnet = l;
-    mute_send_socket(l);
     struct libnet_ether_addr *hw = libnet_get_hwaddr(l);
     if (!hw) {
         snprintf(err, NETIO_ERRLEN, "cannot read the MAC address of %s: %s", ifname,
@@ -284,15 +282,10 @@ int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
         return -1;
     }
     /* libnet_adv_write_link looks the interface up (an ioctl) before every sendto; bound
-     * once to the interface, libnet's socket takes a plain send() per frame instead */
-    struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = 0,
-                               .sll_ifindex = n->ifindex };
-    n->send_fd = -1;
-    int fd = libnet_getfd(n->libnet);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sll, sizeof sll) == 0) {
-        n->send_fd = fd;
+     * once to the interface, the socket takes a plain send() per frame instead */
+    n->send_fd = quiet_send_socket(n->libnet, n->ifindex);
+    if (n->send_fd >= 0)
         n->txq = calloc(1, sizeof(struct txq));
-    }
     return 0;
 }
 

@@ -113,15 +113,36 @@ static void parse_l4(struct frame *f, const struct rd *r, size_t claim)
         f->l4 = L4_OTHER;
 }
 
+/* The version nibble, which must be what the EtherType promised. */
+static bool ip_version_is(struct frame *f, const struct rd *r, size_t off, uint8_t want)
+{
+    if (!rd_have(r, off, 1)) {
+        f->err = PKT_E_TRUNC_L3;
+        return false;
+    }
+    f->ip_ver = rd_u8(r, off) >> 4;
+    if (f->ip_ver != want) {
+        f->err = PKT_E_BAD_VERSION;
+        return false;
+    }
+    return true;
+}
+
+/* The bytes of an IP packet of totlen at off that the capture holds: all of them, or what
+ * is there, decoded but marked truncated. */
+static size_t captured(struct frame *f, const struct rd *r, size_t off, size_t totlen)
+{
+    if (rd_have(r, off, totlen))
+        return totlen;
+    f->err = PKT_E_TRUNC_L3;
+    return r->len - off;
+}
+
 static void parse_ip4(struct frame *f, const struct rd *r, size_t off)
 {
     f->l3 = L3_IPV4;
-    RD_NEED(r, off, 1, trunc);
-    f->ip_ver = rd_u8(r, off) >> 4;
-    if (f->ip_ver != 4) {
-        f->err = PKT_E_BAD_VERSION;
+    if (!ip_version_is(f, r, off, 4))
         return;
-    }
     RD_NEED(r, off, 20, trunc);
     size_t ihl = (size_t)(rd_u8(r, off) & 0x0f) * 4;
     size_t totlen = rd_be16(r, off + 2);
@@ -149,11 +170,7 @@ static void parse_ip4(struct frame *f, const struct rd *r, size_t off)
         f->err = PKT_E_BAD_IHL;
         return;
     }
-    size_t iplen = totlen;
-    if (!rd_have(r, off, totlen)) {
-        iplen = r->len - off;               /* decode what was captured, but say so */
-        f->err = PKT_E_TRUNC_L3;
-    }
+    size_t iplen = captured(f, r, off, totlen);
     if (ihl > iplen)
         goto trunc;                         /* IP options cut by the capture */
     f->l4_off = off + ihl;
@@ -176,12 +193,8 @@ static bool ip6_ext(uint8_t nh)
 static void parse_ip6(struct frame *f, const struct rd *r, size_t off)
 {
     f->l3 = L3_IPV6;
-    RD_NEED(r, off, 1, trunc);
-    f->ip_ver = rd_u8(r, off) >> 4;
-    if (f->ip_ver != 6) {
-        f->err = PKT_E_BAD_VERSION;
+    if (!ip_version_is(f, r, off, 6))
         return;
-    }
     RD_NEED(r, off, 40, trunc);
     uint32_t w0 = rd_be32(r, off);
     size_t totlen = 40 + (size_t)rd_be16(r, off + 4);
@@ -194,11 +207,7 @@ static void parse_ip6(struct frame *f, const struct rd *r, size_t off)
     f->ip_totlen = sat16(totlen);
     f->proto = nh;
     f->ip_hlen = 40;
-    size_t iplen = totlen;
-    if (!rd_have(r, off, totlen)) {
-        iplen = r->len - off;
-        f->err = PKT_E_TRUNC_L3;
-    }
+    size_t iplen = captured(f, r, off, totlen);
     struct rd ip = rd_sub(r, off, iplen);
     size_t h = 40;
     /* Each extension header is at least 8 bytes, so this ends within iplen / 8 steps. */

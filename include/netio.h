@@ -16,7 +16,7 @@ struct netio {
     void    *dumper;        /* pcap_dumper_t, NULL without -w */
     void    *dead;          /* pcap_t from pcap_open_dead for the dumper */
     int      fd;            /* selectable capture fd */
-    int      send_fd;       /* libnet's packet socket, bound to the interface (-1: unbound) */
+    int      send_fd;       /* the send socket under libnet's descriptor, bound, never a tap (-1: libnet's own) */
     bool     batch;         /* may queue sends under load: while frames arrive in batches,
                                netio_flush_tx sends the queue with one sendmmsg (the
                                responder's loop flushes after each batch of frames in and
@@ -29,7 +29,8 @@ struct netio {
     uint8_t  mac[6];        /* the interface's MAC */
     char     ifname[64];
     bool     direct;        /* set before netio_open: capture through a ring read in place
-                               (rxring.h) rather than libpcap; the responder's choice */
+                               (rxring.h) rather than libpcap, with no capture filter;
+                               the responder's choice */
     struct rxring ring;     /* when direct */
     uint32_t snaplen;       /* bytes captured per frame; 0 before netio_open: the default
                                (262144). Ring slots are sized by it, so a small one holds
