@@ -79,7 +79,7 @@ def _judge(res, pattern):
 def test_nmap_names_profile(lab, profile):
     res, ok, why, ready = _play(lab, ["--profile", profile], profile, EXPECT[profile])
     assert ready and f"profile {profile} " in ready[0], ready
-    assert ok, f"{profile}: {why}\n{res.line()}\nmatches {res.matches[:5]}\n{res.stdout}"
+    assert ok, f"{profile}: {why}\n{res.line()}\nmatches {res.matches[:5]}\n{res.stdout}\nfingerprint:\n{res.fingerprint_text}"
 
 
 @pytest.mark.parametrize("name", PERSONALITIES)
@@ -87,7 +87,7 @@ def test_nmap_names_personality(lab, name):
     res, ok, why, ready = _play(lab, ["--personality", name], name, "^" + re.escape(name) + "$")
     # the responder must really play it (an unknown name once fell back to linux)
     assert ready and f"profile {name} " in ready[0], ready
-    assert ok, f"{name}: {why}\n{res.line()}\nmatches {res.matches[:5]}\n{res.stdout}"
+    assert ok, f"{name}: {why}\n{res.line()}\nmatches {res.matches[:5]}\n{res.stdout}\nfingerprint:\n{res.fingerprint_text}"
 
 
 def _unplayable():
