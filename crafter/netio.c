@@ -181,10 +181,9 @@ static int open_capture(struct netio *n, const char *ifname, const char *bpf, ch
     return 0;
 }
 
-/* The responder's capture: the ring read in place, with the kernel filter libpcap would
- * get (direction first, then the user's program, compiled by libpcap). */
-/* The ring takes no capture filter of its own: only the responder reads it, and it wants
- * every inbound frame (ARP, and whatever it must answer or count as malformed). */
+/* The responder's capture: the ring read in place, behind the same direction filter as
+ * libpcap's path. It takes no capture filter of its own: only the responder reads it, and
+ * it wants every inbound frame (ARP, and whatever it must answer or count as malformed). */
 static int open_ring(struct netio *n, const char *ifname, const char *bpf, char *err)
 {
     if (bpf && *bpf) {
@@ -216,7 +215,7 @@ static int quiet_send_socket(libnet_t *l, int ifindex)
     int fd = libnet_getfd(l);
     if (fd < 0)
         return -1;
-    int q = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    int q = socket(AF_PACKET, SOCK_RAW, 0);
     struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex };
     if (q >= 0 && bind(q, (struct sockaddr *)&sll, sizeof sll) == 0 && dup2(q, fd) == fd) {
         close(q);
