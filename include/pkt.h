@@ -1,5 +1,5 @@
 /* The packet model: one parsed view of a link-layer frame, shared by the responder,
- * craft and explain. All integers are in host byte order; addresses too
+ * craft and kill. All integers are in host byte order; addresses too
  * (IPv4 as a host-order uint32, IPv6 as 16 bytes). */
 #ifndef RSTCRAFT_PKT_H
 #define RSTCRAFT_PKT_H

@@ -6,7 +6,6 @@ Without root every test is skipped with the reason; under CI=true that is a fail
 CI run that silently tested nothing cannot pass."""
 import atexit
 import os
-import shutil
 import signal
 import sys
 
@@ -14,6 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lab as labmod  # noqa: E402
+import tools  # noqa: E402
 
 atexit.register(labmod.cleanup_all)
 
@@ -33,13 +33,13 @@ def _why_not():
     """None when the lab can run here, else the reason."""
     if os.geteuid() != 0:
         return "integration tests need root (network namespaces, raw sockets)"
-    for tool in ("ip", "tcpdump", "setpriv"):
-        if shutil.which(tool) is None:
-            return f"{tool} not found (run scripts/deps)"
+    for tool in ("ip", "tcpdump", "setpriv", "nft"):
+        if tools.missing(tool):
+            return f"{tool} not found: install the Debian package {tools.package_of(tool)} (scripts/deps)"
     try:
         import scapy.all  # noqa: F401
     except ImportError:
-        return "python3-scapy missing (run scripts/deps)"
+        return "scapy not importable: install the Debian package python3-scapy (scripts/deps)"
     if not (labmod.CLIENTS / "connect_timeout").exists():
         return "clients not built (make clients)"
     return None

@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from tools import require
+
 REPO = Path(__file__).resolve().parents[2]
 RSTCRAFT = REPO / "rstcraft"
 CLIENTS = REPO / "build" / "clients"
@@ -127,6 +129,9 @@ class Lab:
         return self.id + host
 
     def argv(self, host, argv):
+        # A bare program name is checked here: `ip netns exec` would only say "exec failed".
+        if "/" not in str(argv[0]):
+            require(str(argv[0]))
         return ["ip", "netns", "exec", self.ns(host)] + [str(a) for a in argv]
 
     # --- running things ---

@@ -10,6 +10,8 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 
+from tools import require
+
 NMAP_OS_DB = "/usr/share/nmap/nmap-os-db"
 P0F_DB = "/etc/p0f/p0f.fp"
 
@@ -96,6 +98,7 @@ def parse_fingerprint(text):
 def nmap_os(lab, target, ports="80,81", debug=False, timeout=90, host="c", extra=()):
     """nmap -O --osscan-guess against target from the client namespace (one try, no ping,
     no DNS). The XML goes to lab.tmp."""
+    require("nmap", NMAP_OS_DB)
     xml = lab.tmp / f"nmap-{time.monotonic_ns()}.xml"
     argv = ["nmap", "-O", "--osscan-guess", "-n", "-Pn", "-p", ports, "--max-os-tries", "1",
             "-oX", str(xml)] + list(extra)
@@ -119,6 +122,7 @@ def nmap_os(lab, target, ports="80,81", debug=False, timeout=90, host="c", extra
 
 def read_os_db(path=NMAP_OS_DB):
     """[{name, line, classes: [(vendor, family, gen, type)], tests: {T1: 'R=Y%...'}}]."""
+    require(path)
     entries, cur = [], None
     with open(path, encoding="utf-8", errors="replace") as f:
         for n, raw in enumerate(f, 1):
@@ -156,6 +160,7 @@ def t1_answered(entry):
 def p0f_read(pcap, db=P0F_DB, timeout=30):
     """p0f -r PCAP: one dict per (syn+ack) / (syn) record: {kind, client, server, os,
     raw_sig, dist, params}."""
+    require("p0f", db)
     r = subprocess.run(["p0f", "-f", db, "-r", str(pcap)], capture_output=True, text=True,
                        timeout=timeout)
     recs, cur = [], None
@@ -231,6 +236,7 @@ def p0f_parse_sig(text, label="", generic=False, line=0):
 def p0f_response_sigs(path=P0F_DB):
     """The [tcp:response] signatures of p0f.fp in file order, each with its label as p0f
     prints it ("Windows 7 or 8") and whether the label is generic (g:)."""
+    require(path)
     out, section, label, generic = [], None, None, False
     with open(path, encoding="utf-8", errors="replace") as fh:
         for n, raw in enumerate(fh, 1):
