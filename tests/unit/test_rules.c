@@ -11,7 +11,8 @@
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define MODES "(expected one of open, rst, silent, delay, unread, after-close, backlog)"
-#define KEYS "(expected delay=, read=, read-wait=, backlog=, echo, abort-on-overflow)"
+#define KEYS "(expected delay=, read=, read-wait=, backlog=, reply=, reply-size=, reset-after=, " \
+             "reply-delay=, reply-rate=, reply-segments=, idle-close=, echo, abort-on-overflow)"
 
 /* tests/rules/NAME, found from this file's path so the test runs from the repository root */
 static const char *rules_path(const char *name)
