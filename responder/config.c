@@ -344,7 +344,7 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
     int rc = reply_resolve(&st->p.reply, msg, sizeof msg);
     ruleset_own(&c->rules, st->p.reply.body);
     if (rc < 0)
-        return fail(err, errlen, "--reply: %s", msg);
+        return fail(err, errlen, "%s", msg);
     if (st->have_p) {
         struct rule r;
         memset(&r, 0, sizeof r);

@@ -133,6 +133,15 @@ int reply_set(struct reply_params *p, const char *spec, const char *what, char *
 
 int reply_resolve(struct reply_params *p, char *err, size_t errlen)
 {
+    if (p->kind != REPLY_HTTP && p->size) {
+        snprintf(err, errlen, "reply-size is the body of --reply http (reply=http) only");
+        return -1;
+    }
+    if (p->kind == REPLY_NONE && (p->reset_after || p->delay_ms || p->rate || p->segments)) {
+        snprintf(err, errlen, "reset-after, reply-delay, reply-rate and reply-segments "
+                 "shape a reply: give --reply (reply=) too");
+        return -1;
+    }
     if (p->kind != REPLY_HTTP || p->body)
         return 0;
     /* a keep-alive connection when the server keeps it (--idle-close): the client may reuse

@@ -267,6 +267,8 @@ def test_reply_survives_loss(lab):
     (["--reply", "@/dev/zero"], "expected a regular file"),
     (["--reply", "x", "--reply", "y"], "given twice"),
     (["--reply-rate", "0"], "--reply-rate: expected bytes a second"),
+    (["--reply-size", "5"], "reply-size is the body of --reply http"),
+    (["--reset-after", "5"], "give --reply (reply=) too"),
 ])
 def test_reply_bad_options(lab, args, msg):
     r = lab.run("r", ["./rstcraft", "-i", "r0", "-a", RESP_IP, *args])

@@ -522,6 +522,31 @@ static void test_reply_respects_window(void **st)
     fx_free(x);
 }
 
+static void test_reply_zero_window_probe(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", reply_5000);
+    client_win = 0;
+    uint32_t s0 = request(x);
+    struct flow *fl = the_flow(x);
+    assert_int_equal(rec.n, 1);   /* the request's ACK; no data into a zero window */
+    assert_int_equal(fl->timer, TM_REPLY);
+    rec.n = 0;
+    x->e.now_us = fl->deadline_us;
+    reply_timer(&x->e, fl);
+    /* the persist probe: an old sequence number that draws the peer's ACK and window */
+    assert_int_equal(rec.n, 1);
+    struct frame pr = out(0);
+    assert_int_equal(pr.seq, s0 - 1);
+    assert_int_equal(pr.payload_len, 0);
+    client_win = 502;
+    rec.n = 0;
+    send_seg(x, TH_ACK, x->cseq, s0, NULL, 0, false);   /* the window opens */
+    assert_int_equal(rec.n, 4);
+    data_seg(0, s0, 0, 1448, false);
+    fx_free(x);
+}
+
 static void reset_after_2000(struct mode_params *p) { reply_5000(p); p->reply.reset_after = 2000; }
 
 static void test_reply_reset_after(void **st)
@@ -710,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_listen_stray_ack),
         cmocka_unit_test(test_reply_by_mss),
         cmocka_unit_test(test_reply_respects_window),
+        cmocka_unit_test(test_reply_zero_window_probe),
         cmocka_unit_test(test_reply_reset_after),
         cmocka_unit_test(test_reply_retransmission),
         cmocka_unit_test(test_reply_delay_and_rate),
