@@ -26,7 +26,8 @@ enum tcp_state {
 };
 const char *tcp_state_name(enum tcp_state s);
 
-enum timer_kind { TM_NONE = 0, TM_SYNACK, TM_APP, TM_RTX, TM_LINGER, TM_REPLY };
+/* TM_REPLY: the sending half's one timer (reply.c): delay, pacing, retransmission, idle */
+enum timer_kind { TM_NONE = 0, TM_SYNACK, TM_APP, TM_LINGER, TM_REPLY };
 
 struct flow {
     uint32_t next;            /* hash chain / free list: index + 1, 0 = end */

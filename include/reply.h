@@ -57,7 +57,7 @@ void reply_established(struct engine *e, struct flow *fl);
 void reply_on_ack(struct engine *e, struct flow *fl, bool advanced);
 /* Our FIN left: retransmit it (and any reply bytes before it) until acknowledged. */
 void reply_fin_sent(struct engine *e, struct flow *fl);
-/* TM_REPLY / TM_RTX fired. May free fl. */
+/* TM_REPLY fired. May free fl. */
 void reply_timer(struct engine *e, struct flow *fl);
 /* The largest segment payload for fl: the peer's MSS within ours, less the options. */
 uint32_t tcp_send_mss(const struct engine *e, const struct flow *fl);

@@ -200,7 +200,6 @@ uint64_t engine_timers(struct engine *e)
             if (fl->rule->mode->on_app_timer)
                 fl->rule->mode->on_app_timer(e, fl->rule, fl);
             break;
-        case TM_RTX:
         case TM_REPLY: reply_timer(e, fl); break;
         case TM_LINGER: flow_release(e, fl); break;
         case TM_NONE: break;

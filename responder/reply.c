@@ -173,7 +173,7 @@ static void arm(struct engine *e, struct flow *fl)
     }
     if (t)
         timer_arm(&e->ft, fl, TM_REPLY, t);
-    else if (fl->timer == TM_REPLY || fl->timer == TM_RTX)
+    else if (fl->timer == TM_REPLY)
         timer_cancel(&e->ft, fl);
 }
 

@@ -629,7 +629,8 @@ static void test_reply_delay_and_rate(void **st)
         reply_timer(&x->e, fl);
         assert_int_equal(rec.n, 1);
         struct frame d = data_seg(0, s0, 4u * (uint32_t)i, lens[i], true);
-        assert_memory_equal(d.payload, "0123456789" + 4 * i, lens[i]);
+        static const char digits[] = "0123456789";
+        assert_memory_equal(d.payload, &digits[4 * i], lens[i]);
         if (i < 2)   /* the next one 4 bytes at 40 B/s later (the RTO is further) */
             assert_int_equal(fl->deadline_us - x->e.now_us, 100000);
         uint64_t next = fl->deadline_us;
