@@ -341,7 +341,7 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
         return fail(err, errlen, "--mode without -p already sets every port; "
                     "use -p PORTS --mode MODE with --default");
     char msg[512];
-    int rc = reply_resolve(&st->p.reply, msg, sizeof msg);
+    int rc = mode_params_finish(&st->p, msg, sizeof msg);
     ruleset_own(&c->rules, st->p.reply.body);
     if (rc < 0)
         return fail(err, errlen, "%s", msg);
@@ -366,6 +366,10 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
     }
     /* the command line wins key by key over a file's default line */
     param_copy(&c->rules.dflt.p, &st->p, st->pmask);
+    rc = mode_params_finish(&c->rules.dflt.p, msg, sizeof msg);
+    ruleset_own(&c->rules, c->rules.dflt.p.reply.body);
+    if (rc < 0)
+        return fail(err, errlen, "%s", msg);
     if (st->profile_given || !c->rules.profile[0])
         snprintf(c->rules.profile, sizeof c->rules.profile, "%s", c->profile);
     else

@@ -153,6 +153,16 @@ int mode_params_parse_kv(struct mode_params *p, const char *word, char *err, siz
     return -1;
 }
 
+int mode_params_finish(struct mode_params *p, char *err, size_t errlen)
+{
+    if (p->echo && p->reply.kind != REPLY_NONE) {
+        /* both are what the application writes: one stream, one source */
+        snprintf(err, errlen, "echo and reply both write to the client: give one");
+        return -1;
+    }
+    return reply_resolve(&p->reply, err, errlen);
+}
+
 void mode_names(char *buf, size_t len)
 {
     const struct mode_ops *const *m = mode_all();

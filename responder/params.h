@@ -24,6 +24,10 @@ int param_set(struct mode_params *p, enum param_key k, const char *val, const ch
 /* Copy the keys whose bit (1u << key) is in mask from src to dst. */
 void param_copy(struct mode_params *dst, const struct mode_params *src, unsigned mask);
 
+/* Every key of a rule is read: check them together and build what depends on several
+   (the http reply). */
+int mode_params_finish(struct mode_params *p, char *err, size_t errlen);
+
 /* "open, rst, silent, ..." from the registry. */
 void mode_names(char *buf, size_t len);
 #endif

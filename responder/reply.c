@@ -127,7 +127,7 @@ static bool push(struct engine *e, struct flow *fl)
     if (fl->reply_phase != RP_SENDING || e->now_us < fl->reply_at_us)
         return true;
     uint32_t end = fl->reply_seq + reply_len(rp), seg = seg_size(e, fl);
-    while (fl->snd_nxt != end) {
+    while (seq_lt(fl->snd_nxt, end)) {
         uint32_t left = end - fl->snd_nxt, k = min32(seg, left), r = room(fl);
         if (r < k) {
             /* sender's silly window avoidance (RFC 9293 3.8.6.2.1): a short segment only
@@ -144,7 +144,7 @@ static bool push(struct engine *e, struct flow *fl)
             break;
         }
     }
-    return fl->snd_nxt != end || sent_all(e, fl);
+    return seq_lt(fl->snd_nxt, end) || sent_all(e, fl);
 }
 
 static void arm(struct engine *e, struct flow *fl)

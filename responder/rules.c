@@ -114,7 +114,7 @@ static int parse_params(struct parse_state *ps, struct ruleset *rs, struct mode_
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = mode_params_parse_kv(p, w[i], ps->msg, sizeof ps->msg);
     if (rc == 0)
-        rc = reply_resolve(&p->reply, ps->msg, sizeof ps->msg);
+        rc = mode_params_finish(p, ps->msg, sizeof ps->msg);
     ruleset_own(rs, p->reply.body);
     return rc;
 }

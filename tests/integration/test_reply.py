@@ -271,6 +271,7 @@ def test_reply_survives_loss(lab):
     (["--reply-rate", "0"], "--reply-rate: expected bytes a second"),
     (["--reply-size", "5"], "reply-size is the body of --reply http"),
     (["--reset-after", "5"], "give --reply (reply=) too"),
+    (["--echo", "--reply", "x"], "echo and reply both write"),
 ])
 def test_reply_bad_options(lab, args, msg):
     r = lab.run("r", ["./rstcraft", "-i", "r0", "-a", RESP_IP, *args])

@@ -308,6 +308,7 @@ static void test_load_buf_errors(void **state)
         { "* 80 open reply=a\\q\n",          "t.rules:1: reply: bad escape in 'a\\q' (\\r \\n \\t \\s \\\\ \\xHH)" },
         { "* 80 open reply=a reply=b\n",     "t.rules:1: reply: given twice (one reply per rule)" },
         { "* 80 open reply=@/dev/null/x\n",  "t.rules:1: reply: /dev/null/x: Not a directory" },
+        { "* 80 open echo reply=x\n",        "t.rules:1: echo and reply both write to the client: give one" },
         { "* 80 open reply-size=5\n",        "t.rules:1: reply-size is the body of --reply http (reply=http) only" },
         { "* 80 open reply-rate=0 reply=x\n", "t.rules:1: reply-rate: expected bytes a second (1..1000000000), got '0'" },
     };
