@@ -157,9 +157,11 @@ int reply_resolve(struct reply_params *p, char *err, size_t errlen)
     }
     memcpy(b->data, head, (size_t)h);
     /* a body that shows where a cut fell: 64-byte lines, a..z in turn, each ending in \n */
-    for (uint32_t i = 0; i < p->size; i++) {
-        uint32_t col = i % 64;
-        b->data[h + i] = col == 63 ? '\n' : (uint8_t)('a' + (i / 64) % 26);
+    for (uint32_t i = 0; i < p->size; i += 64) {
+        uint32_t n = p->size - i < 64 ? p->size - i : 64;
+        memset(b->data + h + i, 'a' + (int)((i / 64) % 26), n);
+        if (n == 64)
+            b->data[h + i + 63] = '\n';
     }
     p->body = b;
     return 0;
