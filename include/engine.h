@@ -69,6 +69,8 @@ void engine_app_read(struct engine *e, struct flow *fl, uint32_t n);
 /* The application closes: RST|ACK when data is unread (Linux __tcp_close, RFC 2525 §2.17),
  * FIN otherwise. The flow may be freed: do not touch fl afterwards. */
 void engine_app_close(struct engine *e, struct flow *fl);
+/* The application aborts (SO_LINGER 0, a crash): RST|ACK, the event why, fl freed. */
+void engine_app_abort(struct engine *e, struct flow *fl, enum ev_kind why);
 /* The application writes n bytes (echo). */
 void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n);
 /* The accept-queue counter of (addr, port); NULL when the table is full. */

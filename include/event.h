@@ -22,7 +22,12 @@
     X(EV_CHALLENGE_ACK,   "challenge-ack",          0, "inexact RST or SYN: challenge ACK (RFC 5961)") \
     X(EV_SYNACK_TIMEOUT,  "synack-timeout",         0, "no final ACK after the SYN-ACK retries") \
     X(EV_PEER_CLOSE,      "peer-close",             0, "connection closed by FIN exchange") \
-    X(EV_TABLE_FULL,      "table-full",             0, "flow table full: oldest half-open flow evicted")
+    X(EV_TABLE_FULL,      "table-full",             0, "flow table full: oldest half-open flow evicted") \
+    X(EV_REPLY,           "reply",                  0, "the application's reply is all sent") \
+    X(EV_REPLY_RESET,     "reply-reset",            0, "reset part-way through the reply (--reset-after)") \
+    X(EV_IDLE_FORGET,     "idle-forget",            0, "a quiet connection dropped without a word (--idle-close)") \
+    X(EV_STALE_CONNECTION,"stale-connection",       0, "segment on a dropped keep-alive connection: RST") \
+    X(EV_RTX_TIMEOUT,     "retransmit-timeout",     0, "data or FIN unacknowledged after the retries")
 
 #define EV_ENUM(id, name, sc, desc) id,
 enum ev_kind { EVENT_LIST(EV_ENUM) EV__N };

@@ -21,10 +21,13 @@ enum tcp_state {
     ST_FIN_WAIT2,
     ST_CLOSING,
     ST_TIME_WAIT,
+    ST_FORGOTTEN,     /* --idle-close: the server dropped it silently; kept only to name the
+                         reset its next segment draws (stale-connection) */
 };
 const char *tcp_state_name(enum tcp_state s);
 
-enum timer_kind { TM_NONE = 0, TM_SYNACK, TM_APP, TM_RTX, TM_LINGER };
+/* TM_REPLY: the sending half's one timer (reply.c): delay, pacing, retransmission, idle */
+enum timer_kind { TM_NONE = 0, TM_SYNACK, TM_APP, TM_LINGER, TM_REPLY };
 
 struct flow {
     uint32_t next;            /* hash chain / free list: index + 1, 0 = end */
@@ -59,6 +62,15 @@ struct flow {
     uint32_t synack_delay_us; /* delay mode: hold the SYN-ACK this long */
     uint8_t  nofo;            /* out-of-order ranges held (sequence only, data discarded) */
     struct { uint32_t l, r; } ofo[4];
+    /* the reply (reply.c): where this flow is in its rule's shared reply bytes */
+    uint8_t  reply_phase;     /* enum reply_phase */
+    uint8_t  reply_queued;    /* requests read while a reply was under way */
+    bool     close_after_reply;
+    bool     recovering;      /* an RTO fired: each partial ACK resends the next segment */
+    uint32_t reply_seq;       /* sequence number of the reply's first byte */
+    uint32_t rto_base_us;     /* first retransmission timeout (handshake RTT + 200 ms, or 1 s) */
+    uint64_t reply_at_us;     /* next reply segment not before (delay, pacing); idle deadline */
+    uint64_t rto_us;          /* the oldest unacknowledged byte goes again then; 0: none */
 };
 
 struct flowtab {

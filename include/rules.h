@@ -7,13 +7,15 @@
  *   ADDR|CIDR|* PORTS MODE [key=value ...]
  * PORTS: 80 | 80,443 | 8000-8100 | * ; MODE: a registered mode name (open, rst, silent,
  * delay, unread, after-close, backlog). Keys: delay=MS read=BYTES read-wait=MS backlog=N,
- * and the flags echo, abort-on-overflow. First matching rule wins; CLI -p rules come before
- * the file's. */
+ * reply=STRING|@FILE|http reply-size=N reset-after=BYTES reply-delay=MS reply-rate=BYTES/S
+ * reply-segments=N idle-close=S, and the flags echo, abort-on-overflow. First matching
+ * rule wins; CLI -p rules come before the file's. */
 #ifndef RSTCRAFT_RULES_H
 #define RSTCRAFT_RULES_H
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "reply.h"
 
 struct mode_ops;
 
@@ -24,6 +26,7 @@ struct mode_params {
     uint32_t backlog;         /* backlog: accept queue size (default 128) */
     bool     echo;            /* open/delay: echo data back */
     bool     abort_on_overflow; /* backlog: RST the final ACK instead of dropping the SYN */
+    struct reply_params reply; /* open, delay, unread, after-close: what is written back */
 };
 void mode_params_default(struct mode_params *p);
 
@@ -47,10 +50,13 @@ struct ruleset {
     size_t   n, cap;
     struct rule dflt;         /* the default rule: every port no rule matched */
     char     profile[64];     /* "" unless a profile line/--profile set it */
+    struct reply_body *bodies; /* the reply bytes the rules point to, freed with them */
 };
 void ruleset_init(struct ruleset *rs);   /* default rule: rst */
 void ruleset_free(struct ruleset *rs);
 int  ruleset_add(struct ruleset *rs, const struct rule *r);
+/* The ruleset frees b with itself (b may be NULL or already its own). */
+void ruleset_own(struct ruleset *rs, struct reply_body *b);
 /* Parse a rules file and append its rules. On error returns -1 with
  * "FILE:LINE: what was expected, what was found" in err. */
 int  ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen);

@@ -18,7 +18,8 @@ enum {
     OPT_MODE = 256, OPT_DEFAULT, OPT_RULES, OPT_DELAY, OPT_READ, OPT_READ_WAIT, OPT_BACKLOG,
     OPT_ABORT, OPT_ECHO, OPT_PROFILE, OPT_LIST_PROFILES, OPT_LIST_MODES, OPT_MAC, OPT_FORCE,
     OPT_NO_PROBE, OPT_PROBE_MS, OPT_KGUARD, OPT_JSON, OPT_COUNT, OPT_DURATION, OPT_MAX_FLOWS,
-    OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB,
+    OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB, OPT_REPLY, OPT_REPLY_SIZE, OPT_RESET_AFTER,
+    OPT_REPLY_DELAY, OPT_REPLY_RATE, OPT_REPLY_SEGMENTS, OPT_IDLE_CLOSE,
 };
 
 static const struct option longopts[] = {
@@ -34,6 +35,13 @@ static const struct option longopts[] = {
     { "backlog",           required_argument, NULL, OPT_BACKLOG },
     { "abort-on-overflow", no_argument,       NULL, OPT_ABORT },
     { "echo",              no_argument,       NULL, OPT_ECHO },
+    { "reply",             required_argument, NULL, OPT_REPLY },
+    { "reply-size",        required_argument, NULL, OPT_REPLY_SIZE },
+    { "reset-after",       required_argument, NULL, OPT_RESET_AFTER },
+    { "reply-delay",       required_argument, NULL, OPT_REPLY_DELAY },
+    { "reply-rate",        required_argument, NULL, OPT_REPLY_RATE },
+    { "reply-segments",    required_argument, NULL, OPT_REPLY_SEGMENTS },
+    { "idle-close",        required_argument, NULL, OPT_IDLE_CLOSE },
     { "profile",           required_argument, NULL, OPT_PROFILE },
     { "list-profiles",     no_argument,       NULL, OPT_LIST_PROFILES },
     { "list-modes",        no_argument,       NULL, OPT_LIST_MODES },
@@ -258,12 +266,24 @@ static int option(struct resp_config *c, struct cli *st, int opt, const char *ar
     case OPT_READ:      k = PK_READ; goto param;
     case OPT_READ_WAIT: k = PK_READ_WAIT; goto param;
     case OPT_BACKLOG:   k = PK_BACKLOG; goto param;
+    case OPT_REPLY:     k = PK_REPLY; goto param;
+    case OPT_REPLY_SIZE: k = PK_REPLY_SIZE; goto param;
+    case OPT_RESET_AFTER: k = PK_RESET_AFTER; goto param;
+    case OPT_REPLY_DELAY: k = PK_REPLY_DELAY; goto param;
+    case OPT_REPLY_RATE: k = PK_REPLY_RATE; goto param;
+    case OPT_REPLY_SEGMENTS: k = PK_REPLY_SEGMENTS; goto param;
+    case OPT_IDLE_CLOSE: k = PK_IDLE_CLOSE; goto param;
     param: {
         static const char *const names[] = {
             [PK_DELAY] = "--delay", [PK_READ] = "--read", [PK_READ_WAIT] = "--read-wait",
-            [PK_BACKLOG] = "--backlog",
+            [PK_BACKLOG] = "--backlog", [PK_REPLY] = "--reply", [PK_REPLY_SIZE] = "--reply-size",
+            [PK_RESET_AFTER] = "--reset-after", [PK_REPLY_DELAY] = "--reply-delay",
+            [PK_REPLY_RATE] = "--reply-rate", [PK_REPLY_SEGMENTS] = "--reply-segments",
+            [PK_IDLE_CLOSE] = "--idle-close",
         };
-        if (param_set(&st->p, k, arg, names[k], msg, sizeof msg) < 0)
+        rc = param_set(&st->p, k, arg, names[k], msg, sizeof msg);
+        ruleset_own(&c->rules, st->p.reply.body);
+        if (rc < 0)
             return fail(err, errlen, "%s", msg);
         st->pmask |= 1u << k;
         return 0;
@@ -320,6 +340,11 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
     if (!st->have_p && st->mode && st->dflt)
         return fail(err, errlen, "--mode without -p already sets every port; "
                     "use -p PORTS --mode MODE with --default");
+    char msg[512];
+    int rc = mode_params_finish(&st->p, msg, sizeof msg);
+    ruleset_own(&c->rules, st->p.reply.body);
+    if (rc < 0)
+        return fail(err, errlen, "%s", msg);
     if (st->have_p) {
         struct rule r;
         memset(&r, 0, sizeof r);
@@ -331,7 +356,6 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
             return fail(err, errlen, "out of memory");
     }
     if (st->rules) {
-        char msg[512];
         if (ruleset_load(&c->rules, st->rules, msg, sizeof msg) < 0)
             return fail(err, errlen, "%s", msg);
     }
@@ -342,6 +366,10 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
     }
     /* the command line wins key by key over a file's default line */
     param_copy(&c->rules.dflt.p, &st->p, st->pmask);
+    rc = mode_params_finish(&c->rules.dflt.p, msg, sizeof msg);
+    ruleset_own(&c->rules, c->rules.dflt.p.reply.body);
+    if (rc < 0)
+        return fail(err, errlen, "%s", msg);
     if (st->profile_given || !c->rules.profile[0])
         snprintf(c->rules.profile, sizeof c->rules.profile, "%s", c->profile);
     else

@@ -7,6 +7,7 @@
 #include "icmp_answer.h"
 #include "engine.h"
 #include "mode.h"
+#include "reply.h"
 #include "tcp_in.h"
 #include "tcp_out.h"
 
@@ -186,19 +187,6 @@ static void synack_timer(struct engine *e, struct flow *fl)
     timer_arm(&e->ft, fl, TM_SYNACK, e->now_us + ((uint64_t)p->synack_rto_ms * 1000 << fl->rtx));
 }
 
-static void rtx_timer(struct engine *e, struct flow *fl)
-{
-    /* our FIN went unacknowledged: send it again, then give up (tcp_orphan_retries) */
-    if (fl->rtx >= 6 || !fl->app_closed) {
-        flow_release(e, fl);
-        return;
-    }
-    fl->rtx++;
-    fl->snd_nxt--;
-    tcp_send_flow(e, fl, TH_FIN | TH_ACK, NULL, 0);
-    timer_arm(&e->ft, fl, TM_RTX, e->now_us + (200000ull << fl->rtx));
-}
-
 uint64_t engine_timers(struct engine *e)
 {
     e->now_us = mono_us();
@@ -212,7 +200,7 @@ uint64_t engine_timers(struct engine *e)
             if (fl->rule->mode->on_app_timer)
                 fl->rule->mode->on_app_timer(e, fl->rule, fl);
             break;
-        case TM_RTX: rtx_timer(e, fl); break;
+        case TM_REPLY: reply_timer(e, fl); break;
         case TM_LINGER: flow_release(e, fl); break;
         case TM_NONE: break;
         }
@@ -241,30 +229,32 @@ void engine_app_close(struct engine *e, struct flow *fl)
         return;
     timer_cancel(&e->ft, fl);
     if (fl->unread) {
-        /* __tcp_close: data the application never read -> abortive close
-         * (tcp_send_active_reset: RST|ACK at SND.NXT / RCV.NXT), RFC 2525 §2.17 */
-        tcp_send_flow(e, fl, TH_RST | TH_ACK, NULL, 0);
-        struct ev ev = flow_ev(fl, EV_UNREAD_RESET);
-        ev.out_flags = TH_RST | TH_ACK;
-        ev.unread = fl->unread;
-        ev_emit(&e->ev, &ev);
-        flow_release(e, fl);
+        /* __tcp_close: data the application never read -> abortive close, RFC 2525 §2.17 */
+        engine_app_abort(e, fl, EV_UNREAD_RESET);
         return;
     }
     fl->state = fl->state == ST_ESTABLISHED ? ST_FIN_WAIT1 : ST_LAST_ACK;
-    fl->rtx = 0;
     tcp_send_flow(e, fl, TH_FIN | TH_ACK, NULL, 0);
     engine_event(e, fl, EV_FIN_CLOSE, -1, 0, TH_FIN | TH_ACK);
-    timer_arm(&e->ft, fl, TM_RTX, e->now_us + 200000);
+    reply_fin_sent(e, fl);
+}
+
+void engine_app_abort(struct engine *e, struct flow *fl, enum ev_kind why)
+{
+    /* tcp_send_active_reset: RST|ACK at SND.NXT / RCV.NXT */
+    tcp_send_flow(e, fl, TH_RST | TH_ACK, NULL, 0);
+    struct ev ev = flow_ev(fl, why);
+    ev.out_flags = TH_RST | TH_ACK;
+    ev.unread = fl->unread;
+    ev_emit(&e->ev, &ev);
+    flow_release(e, fl);
 }
 
 void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n)
 {
     if (fl->state != ST_ESTABLISHED && fl->state != ST_CLOSE_WAIT)
         return;
-    size_t mss = fl->peer_mss ? fl->peer_mss : 536;
-    if (fl->ts_ok && mss > 12)
-        mss -= 12;
+    size_t mss = tcp_send_mss(e, fl);
     while (n) {
         size_t k = n < mss ? n : mss;
         tcp_send_flow(e, fl, TH_ACK | (k == n ? TH_PSH : 0), data, k);

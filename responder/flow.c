@@ -8,7 +8,7 @@ _Static_assert(sizeof(struct flow) <= 256, "a flow must stay within 256 bytes");
 
 static const char *const state_names[] = {
     "FREE", "SYN_PENDING", "SYN_RCVD", "ESTABLISHED", "CLOSE_WAIT", "LAST_ACK",
-    "FIN_WAIT1", "FIN_WAIT2", "CLOSING", "TIME_WAIT",
+    "FIN_WAIT1", "FIN_WAIT2", "CLOSING", "TIME_WAIT", "FORGOTTEN",
 };
 const char *tcp_state_name(enum tcp_state s)
 {

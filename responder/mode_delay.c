@@ -19,4 +19,5 @@ const struct mode_ops mode_delay = {
     .on_syn = delay_on_syn,
     .on_data = open_on_data,
     .on_peer_fin = open_on_peer_fin,
+    .on_app_timer = open_on_app_timer,
 };

@@ -1,5 +1,5 @@
 /* unread and after-close: the seed's server. The application reads once, --read bytes,
- * then closes. Whether that close is a FIN or an RST is the kernel's rule, applied by
+ * writes --reply if given, then closes. Whether that close is a FIN or an RST is the kernel's rule, applied by
  * engine_app_close: RST when bytes remain unread (case 4). After a FIN, data from the peer
  * meets a closed socket and is reset (case 5). The read happens when the sender pushes
  * (PSH ends a write) or after --read-wait ms of quiet, as a blocked read() would return
@@ -8,6 +8,7 @@
 #include "flow.h"
 #include "mode.h"
 #include "mode_open.h"
+#include "reply.h"
 
 static void app_read_and_close(struct engine *e, const struct rule *r, struct flow *fl)
 {
@@ -15,7 +16,7 @@ static void app_read_and_close(struct engine *e, const struct rule *r, struct fl
         return;
     fl->app_read_done = true;
     engine_app_read(e, fl, r->p.read_bytes);
-    engine_app_close(e, fl);
+    reply_start(e, fl, true);   /* the reply, if any, then the close */
 }
 
 static void unread_on_data(struct engine *e, const struct rule *r, struct flow *fl,
@@ -46,7 +47,7 @@ static void unread_on_peer_fin(struct engine *e, const struct rule *r, struct fl
 
 const struct mode_ops mode_unread = {
     .name = "unread",
-    .summary = "accept, read --read BYTES once, close: RST|ACK when data remains unread, FIN otherwise",
+    .summary = "accept, read --read BYTES once, --reply, close: RST|ACK when data remains unread, FIN otherwise",
     .kind = PORT_LISTEN,
     .on_syn = open_on_syn,
     .on_data = unread_on_data,
@@ -56,7 +57,7 @@ const struct mode_ops mode_unread = {
 
 const struct mode_ops mode_after_close = {
     .name = "after-close",
-    .summary = "accept, read --read BYTES, close with FIN; data arriving afterwards gets RST",
+    .summary = "accept, read --read BYTES, --reply, close with FIN; data arriving afterwards gets RST",
     .kind = PORT_LISTEN,
     .on_syn = open_on_syn,
     .on_data = unread_on_data,

@@ -22,8 +22,24 @@ void ruleset_init(struct ruleset *rs)
     snprintf(rs->dflt.where, sizeof rs->dflt.where, "default");
 }
 
+void ruleset_own(struct ruleset *rs, struct reply_body *b)
+{
+    for (const struct reply_body *o = rs->bodies; o; o = o->next)
+        if (o == b)
+            return;
+    if (b) {
+        b->next = rs->bodies;
+        rs->bodies = b;
+    }
+}
+
 void ruleset_free(struct ruleset *rs)
 {
+    while (rs->bodies) {
+        struct reply_body *b = rs->bodies;
+        rs->bodies = b->next;
+        reply_body_free(b);
+    }
     free(rs->v);
     rs->v = NULL;
     rs->n = rs->cap = 0;
@@ -89,13 +105,18 @@ static const struct mode_ops *find_mode(struct parse_state *ps, const char *name
     return m;
 }
 
-static int parse_params(struct parse_state *ps, struct mode_params *p, char **w, size_t n)
+/* The reply bytes a line built belong to the ruleset, even when the line fails later. */
+static int parse_params(struct parse_state *ps, struct ruleset *rs, struct mode_params *p,
+                        char **w, size_t n)
 {
+    int rc = 0;
     mode_params_default(p);
-    for (size_t i = 0; i < n; i++)
-        if (mode_params_parse_kv(p, w[i], ps->msg, sizeof ps->msg) < 0)
-            return -1;
-    return 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = mode_params_parse_kv(p, w[i], ps->msg, sizeof ps->msg);
+    if (rc == 0)
+        rc = mode_params_finish(p, ps->msg, sizeof ps->msg);
+    ruleset_own(rs, p->reply.body);
+    return rc;
 }
 
 static int parse_profile(struct parse_state *ps, struct ruleset *rs, char **w, size_t n)
@@ -142,7 +163,7 @@ static int parse_default(struct parse_state *ps, struct ruleset *rs, char **w, s
                  ps->default_line);
         return -1;
     }
-    if (!(r.mode = find_mode(ps, w[1])) || parse_params(ps, &r.p, w + 2, n - 2) < 0)
+    if (!(r.mode = find_mode(ps, w[1])) || parse_params(ps, rs, &r.p, w + 2, n - 2) < 0)
         return -1;
     snprintf(r.where, sizeof r.where, "%.80s:%u", ps->name, ps->line);
     ps->default_line = ps->line;
@@ -172,7 +193,7 @@ static int parse_rule(struct parse_state *ps, struct ruleset *rs, char **w, size
     }
     if (portset_parse(&r.ports, w[1], ps->msg, sizeof ps->msg) < 0)
         return -1;
-    if (!(r.mode = find_mode(ps, w[2])) || parse_params(ps, &r.p, w + 3, n - 3) < 0)
+    if (!(r.mode = find_mode(ps, w[2])) || parse_params(ps, rs, &r.p, w + 3, n - 3) < 0)
         return -1;
     snprintf(r.where, sizeof r.where, "%.80s:%u", ps->name, ps->line);
     if (ruleset_add(rs, &r) < 0) {

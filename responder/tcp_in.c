@@ -6,6 +6,7 @@
 #include <time.h>
 #include "isn.h"
 #include "mode.h"
+#include "reply.h"
 #include "tcp_in.h"
 #include "tcp_out.h"
 
@@ -249,6 +250,7 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
     fl->state = ST_ESTABLISHED;
     fl->snd_una = f->ack;
     fl->snd_wnd = (uint32_t)f->win << fl->snd_wscale;
+    reply_established(e, fl);
     engine_event(e, fl, EV_HANDSHAKE, fl_flags, (uint32_t)f->payload_len, -1);
     if (f->payload_len || (fl_flags & TH_FIN))
         synchronized(e, fl, f);
@@ -366,12 +368,16 @@ static void synchronized(struct engine *e, struct flow *fl, const struct frame *
         return;                /* acks data never sent: tcp_ack drops it */
     if (fl->ts_ok && f->opt.has_ts && seq_le(f->seq, fl->rcv_nxt))
         fl->ts_recent = f->opt.tsval;
+    uint32_t una = fl->snd_una;
     process_ack(e, fl, f);
     if (fl->state == ST_LAST_ACK && fl->app_closed && f->ack == fl->snd_nxt) {
         engine_event(e, fl, EV_PEER_CLOSE, flags, 0, -1);
         flow_release(e, fl);
         return;
     }
+    reply_on_ack(e, fl, fl->snd_una != una);   /* more of the reply may go */
+    if (fl->state == ST_FREE)
+        return;
 
     uint32_t len = (uint32_t)f->payload_len, fresh = 0, absorbed = 0;
     const uint8_t *fresh_data = NULL;
@@ -444,6 +450,22 @@ static void synchronized(struct engine *e, struct flow *fl, const struct frame *
         m->on_peer_fin(e, fl->rule, fl);
 }
 
+/* --idle-close dropped this connection: the peer's next segment meets a host that knows
+ * nothing of it and draws the RFC 793 reset, as from no flow; the flow was kept only to
+ * name it. A new SYN on the same ports opens a new connection. */
+static void forgotten(struct engine *e, struct flow *fl, const struct frame *f)
+{
+    flow_release(e, fl);
+    if ((f->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
+        no_flow(e, f);
+        return;
+    }
+    int out = tcp_send_reset_for(e, f);
+    if (out >= 0)
+        event_for_frame(e, f, ruleset_match(e->rules, f->daddr, f->dport),
+                        EV_STALE_CONNECTION, out);
+}
+
 void tcp_input(struct engine *e, const struct frame *f)
 {
     struct flow *fl = flow_lookup(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
@@ -454,6 +476,7 @@ void tcp_input(struct engine *e, const struct frame *f)
     switch (fl->state) {
     case ST_SYN_PENDING: in_syn_pending(e, fl, f); break;
     case ST_SYN_RCVD:    in_syn_rcvd(e, fl, f); break;
+    case ST_FORGOTTEN:   forgotten(e, fl, f); break;
     default:             synchronized(e, fl, f); break;
     }
 }

@@ -132,8 +132,8 @@ static size_t flow_options(const struct engine *e, const struct flow *fl, bool w
     return olen > 0 ? (size_t)olen : 0;
 }
 
-static void send_on_flow(struct engine *e, struct flow *fl, uint8_t flags, const uint8_t *data,
-                         size_t len, bool with_sack)
+static void send_on_flow(struct engine *e, struct flow *fl, uint32_t seq, uint8_t flags,
+                         const uint8_t *data, size_t len, bool with_sack)
 {
     uint8_t opts[TCPOPT_MAXLEN];
     size_t olen = flow_options(e, fl, with_sack, opts);
@@ -142,22 +142,29 @@ static void send_on_flow(struct engine *e, struct flow *fl, uint8_t flags, const
     ip.id = next_ipid(e, &e->ans->ipid_flow, fl);
     uint32_t w = tcp_rcv_window(e, fl) >> fl->rcv_wscale;
     struct tcp_spec t = {
-        .sport = fl->sport, .dport = fl->cport, .seq = fl->snd_nxt,
+        .sport = fl->sport, .dport = fl->cport, .seq = seq,
         .ack = (flags & TH_ACK) ? fl->rcv_nxt : 0, .flags = flags,
         .win = (uint16_t)(w > 65535 ? 65535 : w), .opts = opts, .optlen = olen,
     };
     send_frame(e, fl->cmac, &ip, &t, data, len);
-    fl->snd_nxt += (uint32_t)len + ((flags & TH_FIN) ? 1u : 0u);
+    if (seq == fl->snd_nxt)
+        fl->snd_nxt += (uint32_t)len + ((flags & TH_FIN) ? 1u : 0u);
 }
 
 void tcp_send_flow(struct engine *e, struct flow *fl, uint8_t flags, const uint8_t *data, size_t len)
 {
-    send_on_flow(e, fl, flags, data, len, false);
+    send_on_flow(e, fl, fl->snd_nxt, flags, data, len, false);
+}
+
+void tcp_send_at(struct engine *e, struct flow *fl, uint32_t seq, uint8_t flags,
+                 const uint8_t *data, size_t len)
+{
+    send_on_flow(e, fl, seq, flags, data, len, false);
 }
 
 void tcp_send_ack(struct engine *e, struct flow *fl)
 {
-    send_on_flow(e, fl, TH_ACK, NULL, 0, true);
+    send_on_flow(e, fl, fl->snd_nxt, TH_ACK, NULL, 0, true);
 }
 
 int tcp_send_stray_answer(struct engine *e, const struct frame *f, const struct seg_answer *sa)

@@ -10,6 +10,9 @@ void tcp_send_synack(struct engine *e, struct flow *fl);
 /* A segment of an established flow: seq = snd_nxt (advanced by data and FIN), ack =
  * rcv_nxt, the flow's window and timestamps. flags without ACK only for RST. */
 void tcp_send_flow(struct engine *e, struct flow *fl, uint8_t flags, const uint8_t *data, size_t len);
+/* The same at seq: a retransmission (SND.NXT stays) or, at SND.NXT, new data. */
+void tcp_send_at(struct engine *e, struct flow *fl, uint32_t seq, uint8_t flags,
+                 const uint8_t *data, size_t len);
 /* ACK carrying SACK blocks for out-of-order data when SACK was negotiated. */
 void tcp_send_ack(struct engine *e, struct flow *fl);
 /* RST for a segment that matches no connection (RFC 793 §3.4, Linux tcp_v4_send_reset).

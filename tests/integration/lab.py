@@ -232,8 +232,11 @@ class Capture:
 
     def start(self):
         # -Z root: Debian's tcpdump otherwise drops to user tcpdump and cannot write here.
+        # -B: in immediate mode libpcap uses TPACKET_V2, a slot of the whole snaplen (256 KiB)
+        # per frame; the default 2 MiB ring then holds 8 frames and drops the rest of a burst
+        # (a reply sent into a 64 KiB window lost half its frames in the capture, not on the wire)
         argv = ["tcpdump", "-Z", "root", "-i", self.iface, "-n", "-U", "--immediate-mode",
-                "-s", "0", "-w", str(self.path)]
+                "-B", "65536", "-s", "0", "-w", str(self.path)]
         if self.bpf:
             argv.append(self.bpf)
         self.p = self.lab.popen(self.host, argv, stdout=subprocess.DEVNULL)

@@ -339,7 +339,9 @@ static void test_bad_options(void **state)
     usage_err("rstcraft: unknown option '--dely' (see rstcraft --help)", "--dely=5", END);
     usage_err("rstcraft: unknown option '-x' (see rstcraft --help)", "-i", "r0", "-x", END);
     usage_err("rstcraft: unknown option '-x' (see rstcraft --help)", "-qx", END);
-    usage_err("rstcraft: ambiguous option '--re' (--read, --read-wait)", "--re", "x", END);
+    usage_err("rstcraft: ambiguous option '--rea' (--read, --read-wait)", "--rea", "x", END);
+    usage_err("rstcraft: ambiguous option '--reply-' (--reply-size, --reply-delay, --reply-rate, "
+              "--reply-segments)", "--reply-", "x", END);
     usage_err("rstcraft: ambiguous option '--de' (--default, --delay)", "--de=5", END);
     usage_err("rstcraft: --json takes no argument", "--json=1", END);
     usage_err("rstcraft: --help takes no argument", "--help=1", END);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include "engine.h"
 #include "mode.h"
+#include "reply.h"
 
 #define CLI  0xc6120001u   /* 198.18.0.1 */
 #define SRV  0xc612000au   /* 198.18.0.10 */
@@ -49,6 +50,8 @@ static struct fx *fx_new(const char *mode, void (*tweak)(struct mode_params *))
     assert_non_null(x.rs.dflt.mode);
     if (tweak)
         tweak(&x.rs.dflt.p);
+    assert_int_equal(reply_resolve(&x.rs.dflt.p.reply, err, sizeof err), 0);
+    ruleset_own(&x.rs, x.rs.dflt.p.reply.body);
     assert_int_equal(addrset_add(&x.as, SRV), 0);
     assert_int_equal(engine_init(&x.e, &x.rs, profile_find("linux"), NULL, &x.as, NULL, smac, 1000, err), 0);
     x.e.send = record;
@@ -68,6 +71,7 @@ static void fx_free(struct fx *x)
 
 /* Client -> responder segment with Linux-like SYN options when syn_opts. */
 static uint16_t client_port = 40000;
+static uint16_t client_win = 502;   /* unscaled; the SYN's wscale is 10 */
 
 static void send_seg(struct fx *x, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
                      size_t len, bool syn_opts)
@@ -75,7 +79,7 @@ static void send_seg(struct fx *x, uint8_t flags, uint32_t seq, uint32_t ack, co
     static const uint8_t linux_syn[] = { 2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10 };
     struct ip4_spec ip = { .saddr = CLI, .daddr = SRV, .ttl = 64, .df = true, .id = 1 };
     struct tcp_spec tcp = { .sport = client_port, .dport = 80, .seq = seq, .ack = ack, .flags = flags,
-                            .win = 502, .opts = syn_opts ? linux_syn : NULL,
+                            .win = client_win, .opts = syn_opts ? linux_syn : NULL,
                             .optlen = syn_opts ? sizeof linux_syn : 0 };
     size_t n = tmpl_tcp4_build(&x->t, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, data, len);
     assert_true(n > 0);
@@ -432,6 +436,287 @@ static void test_listen_stray_ack(void **st)
     fx_free(x);
 }
 
+/* --- the reply: segments, window, reset part-way, pacing, retransmission, idle close --- */
+
+static void reply_5000(struct mode_params *p)
+{
+    static char big[5001];
+    memset(big, 'x', 5000);
+    big[0] = 'A';
+    big[4999] = 'Z';
+    char err[128];
+    assert_int_equal(reply_set(&p->reply, big, "reply", err, sizeof err), 0);
+}
+
+static struct flow *the_flow(struct fx *x)
+{
+    struct flow *fl = flow_lookup(&x->e.ft, CLI, client_port, SRV, 80);
+    assert_non_null(fl);
+    return fl;
+}
+
+/* The client's request with PSH; returns our ISS + 1 (the reply's first sequence number). */
+static uint32_t request(struct fx *x)
+{
+    uint32_t iss = handshake(x);
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, iss + 1, "GET /\r\n", 7, false);
+    x->cseq += 7;
+    return iss + 1;
+}
+
+/* Frame i carries reply bytes [off, off + len) at seq0 + off. */
+static struct frame data_seg(int i, uint32_t seq0, uint32_t off, uint32_t len, bool psh)
+{
+    struct frame d = out(i);
+    assert_int_equal(d.seq, seq0 + off);
+    assert_int_equal(d.payload_len, len);
+    assert_int_equal(d.flags, TH_ACK | (psh ? TH_PSH : 0));
+    return d;
+}
+
+static void test_reply_by_mss(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", reply_5000);
+    uint32_t s0 = request(x);
+    /* the request's ACK, then 1448 x 3 + 656 (MSS 1460 less the timestamps), PSH at the end */
+    assert_int_equal(rec.n, 5);
+    assert_int_equal(out(0).payload_len, 0);
+    struct frame d = data_seg(1, s0, 0, 1448, false);
+    assert_int_equal(d.payload[0], 'A');
+    assert_int_equal(d.ack, x->cseq);
+    data_seg(2, s0, 1448, 1448, false);
+    data_seg(3, s0, 2896, 1448, false);
+    d = data_seg(4, s0, 4344, 656, true);
+    assert_int_equal(d.payload[655], 'Z');
+    assert_int_equal(x->e.ev.counts[EV_REPLY], 1);
+    /* open: no FIN until the peer closes; the peer's FIN is answered by ACK and FIN */
+    rec.n = 0;
+    send_seg(x, TH_ACK | TH_FIN, x->cseq, s0 + 5000, NULL, 0, false);
+    assert_int_equal(rec.n, 2);
+    struct frame fin = out(1);
+    assert_int_equal(fin.flags, TH_FIN | TH_ACK);
+    assert_int_equal(fin.seq, s0 + 5000);
+    fx_free(x);
+}
+
+static void test_reply_respects_window(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", reply_5000);
+    client_win = 3;   /* 3 << 10 = 3072 bytes */
+    uint32_t s0 = request(x);
+    /* two full segments fit; the 176 bytes left are not sent while data is in flight */
+    assert_int_equal(rec.n, 3);
+    data_seg(1, s0, 0, 1448, false);
+    data_seg(2, s0, 1448, 1448, false);
+    rec.n = 0;
+    send_seg(x, TH_ACK, x->cseq, s0 + 1448, NULL, 0, false);   /* window slides by 1448 */
+    assert_int_equal(rec.n, 1);
+    data_seg(0, s0, 2896, 1448, false);
+    client_win = 502;
+    rec.n = 0;
+    send_seg(x, TH_ACK, x->cseq, s0 + 4344, NULL, 0, false);
+    assert_int_equal(rec.n, 1);
+    data_seg(0, s0, 4344, 656, true);
+    fx_free(x);
+}
+
+static void test_reply_zero_window_probe(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", reply_5000);
+    client_win = 0;
+    uint32_t s0 = request(x);
+    struct flow *fl = the_flow(x);
+    assert_int_equal(rec.n, 1);   /* the request's ACK; no data into a zero window */
+    assert_int_equal(fl->timer, TM_REPLY);
+    rec.n = 0;
+    x->e.now_us = fl->deadline_us;
+    reply_timer(&x->e, fl);
+    /* the persist probe: an old sequence number that draws the peer's ACK and window */
+    assert_int_equal(rec.n, 1);
+    struct frame pr = out(0);
+    assert_int_equal(pr.seq, s0 - 1);
+    assert_int_equal(pr.payload_len, 0);
+    client_win = 502;
+    rec.n = 0;
+    send_seg(x, TH_ACK, x->cseq, s0, NULL, 0, false);   /* the window opens */
+    assert_int_equal(rec.n, 4);
+    data_seg(0, s0, 0, 1448, false);
+    fx_free(x);
+}
+
+static void reset_after_2000(struct mode_params *p) { reply_5000(p); p->reply.reset_after = 2000; }
+
+static void test_reply_reset_after(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", reset_after_2000);
+    uint32_t s0 = request(x);
+    assert_int_equal(rec.n, 4);
+    data_seg(1, s0, 0, 1448, false);
+    data_seg(2, s0, 1448, 552, true);
+    struct frame r = out(3);
+    assert_int_equal(r.flags, TH_RST | TH_ACK);
+    assert_int_equal(r.seq, s0 + 2000);
+    assert_int_equal(r.ack, x->cseq);
+    assert_int_equal(x->e.ev.counts[EV_REPLY_RESET], 1);
+    assert_int_equal(x->e.ft.used, 0);
+    fx_free(x);
+}
+
+static void test_reply_retransmission(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", reply_5000);
+    uint32_t s0 = request(x);
+    struct flow *fl = the_flow(x);
+    /* RTO: the handshake's RTT sample + 200 ms (tcp_rto_min), doubling */
+    assert_int_equal(fl->timer, TM_REPLY);
+    uint64_t rto = fl->deadline_us - x->e.now_us;
+    assert_true(rto >= 200000 && rto < 300000);
+    rec.n = 0;
+    x->e.now_us = fl->deadline_us;
+    reply_timer(&x->e, fl);
+    assert_int_equal(rec.n, 1);   /* the head segment only */
+    data_seg(0, s0, 0, 1448, false);
+    assert_int_equal(fl->deadline_us - x->e.now_us, 2 * rto);
+    /* a partial ACK in recovery sends the next segment at once (RFC 6582) */
+    rec.n = 0;
+    send_seg(x, TH_ACK, x->cseq, s0 + 1448, NULL, 0, false);
+    assert_int_equal(rec.n, 1);
+    data_seg(0, s0, 1448, 1448, false);
+    /* everything acknowledged: no timer left */
+    rec.n = 0;
+    send_seg(x, TH_ACK, x->cseq, s0 + 5000, NULL, 0, false);
+    assert_int_equal(rec.n, 0);
+    assert_int_equal(fl->timer, TM_NONE);
+    /* the retries are bounded: the flow goes, with no word to the peer */
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, s0 + 5000, "GET /\r\n", 7, false);
+    x->cseq += 7;
+    rec.n = 0;
+    for (int i = 0; i < 9 && x->e.ft.used; i++) {
+        x->e.now_us = fl->deadline_us;
+        reply_timer(&x->e, fl);
+    }
+    assert_int_equal(rec.n, 8);
+    assert_int_equal(x->e.ft.used, 0);
+    assert_int_equal(x->e.ev.counts[EV_RTX_TIMEOUT], 1);
+    fx_free(x);
+}
+
+static void paced(struct mode_params *p)
+{
+    char err[128];
+    assert_int_equal(reply_set(&p->reply, "0123456789", "reply", err, sizeof err), 0);
+    p->reply.rate = 40;           /* segments of 4 bytes, every 100 ms */
+    p->reply.delay_ms = 50;
+}
+
+static void test_reply_delay_and_rate(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", paced);
+    uint32_t s0 = request(x);
+    struct flow *fl = the_flow(x);
+    assert_int_equal(rec.n, 1);   /* the ACK; the reply waits 50 ms */
+    assert_int_equal(fl->deadline_us - x->e.now_us, 50000);
+    static const uint32_t lens[] = { 4, 4, 2 };
+    for (int i = 0; i < 3; i++) {
+        rec.n = 0;
+        x->e.now_us = fl->deadline_us;
+        reply_timer(&x->e, fl);
+        assert_int_equal(rec.n, 1);
+        struct frame d = data_seg(0, s0, 4u * (uint32_t)i, lens[i], true);
+        static const char digits[] = "0123456789";
+        assert_memory_equal(d.payload, &digits[4 * i], lens[i]);
+        if (i < 2)   /* the next one 4 bytes at 40 B/s later (the RTO is further) */
+            assert_int_equal(fl->deadline_us - x->e.now_us, 100000);
+        uint64_t next = fl->deadline_us;
+        send_seg(x, TH_ACK, x->cseq, s0 + 4u * (uint32_t)i + lens[i], NULL, 0, false);
+        if (i < 2)   /* the ACK leaves the pacing as it was */
+            assert_int_equal(fl->deadline_us, next);
+    }
+    fx_free(x);
+}
+
+static void four_segments(struct mode_params *p) { reply_5000(p); p->reply.segments = 4; }
+
+static void test_reply_segments(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", four_segments);
+    uint32_t s0 = request(x);
+    assert_int_equal(rec.n, 5);
+    for (int i = 0; i < 4; i++)
+        data_seg(1 + i, s0, 1250u * (uint32_t)i, 1250, true);
+    fx_free(x);
+}
+
+static void unread_reply(struct mode_params *p)
+{
+    char err[128];
+    assert_int_equal(reply_set(&p->reply, "hello\\r\\n", "reply", err, sizeof err), 0);
+    p->read_bytes = 3;
+}
+
+static void test_unread_reply_then_reset(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("unread", unread_reply);
+    uint32_t s0 = request(x);
+    /* ACK, the reply, then RST|ACK at SND.NXT: 4 of the 7 request bytes were never read */
+    assert_int_equal(rec.n, 3);
+    struct frame d = data_seg(1, s0, 0, 7, true);
+    assert_memory_equal(d.payload, "hello\r\n", 7);
+    struct frame r = out(2);
+    assert_int_equal(r.flags, TH_RST | TH_ACK);
+    assert_int_equal(r.seq, s0 + 7);
+    assert_int_equal(x->e.ev.counts[EV_UNREAD_RESET], 1);
+    fx_free(x);
+}
+
+static void idle_close(struct mode_params *p)
+{
+    char err[128];
+    assert_int_equal(reply_set(&p->reply, "http", "reply", err, sizeof err), 0);
+    p->reply.size = 10;
+    p->reply.idle_close_s = 2;
+}
+
+static void test_idle_close_stale(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", idle_close);
+    uint32_t s0 = request(x);
+    struct frame d = out(1);
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n"
+                               "Connection: keep-alive\r\n\r\n";
+    assert_int_equal(d.payload_len, sizeof head - 1 + 10);
+    assert_memory_equal(d.payload, head, sizeof head - 1);
+    uint32_t end = s0 + (uint32_t)d.payload_len;
+    send_seg(x, TH_ACK, x->cseq, end, NULL, 0, false);
+    struct flow *fl = the_flow(x);
+    assert_int_equal(fl->timer, TM_REPLY);
+    assert_int_equal(fl->deadline_us - x->e.now_us, 2000000);
+    /* quiet for 2 s: forgotten without a word */
+    rec.n = 0;
+    x->e.now_us = fl->deadline_us;
+    reply_timer(&x->e, fl);
+    assert_int_equal(rec.n, 0);
+    assert_int_equal(x->e.ev.counts[EV_IDLE_FORGET], 1);
+    /* the next request on the connection draws the reset of a host that knows nothing */
+    send_seg(x, TH_ACK | TH_PSH, x->cseq, end, "GET /\r\n", 7, false);
+    assert_int_equal(rec.n, 1);
+    struct frame r = out(0);
+    assert_int_equal(r.flags, TH_RST);
+    assert_int_equal(r.seq, end);
+    assert_int_equal(x->e.ev.counts[EV_STALE_CONNECTION], 1);
+    assert_int_equal(x->e.ft.used, 0);
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +734,15 @@ int main(void)
         cmocka_unit_test(test_syn_flood_hysteresis),
         cmocka_unit_test(test_zero_window),
         cmocka_unit_test(test_listen_stray_ack),
+        cmocka_unit_test(test_reply_by_mss),
+        cmocka_unit_test(test_reply_respects_window),
+        cmocka_unit_test(test_reply_zero_window_probe),
+        cmocka_unit_test(test_reply_reset_after),
+        cmocka_unit_test(test_reply_retransmission),
+        cmocka_unit_test(test_reply_delay_and_rate),
+        cmocka_unit_test(test_reply_segments),
+        cmocka_unit_test(test_unread_reply_then_reset),
+        cmocka_unit_test(test_idle_close_stale),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

@@ -11,7 +11,8 @@
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define MODES "(expected one of open, rst, silent, delay, unread, after-close, backlog)"
-#define KEYS "(expected delay=, read=, read-wait=, backlog=, echo, abort-on-overflow)"
+#define KEYS "(expected delay=, read=, read-wait=, backlog=, reply=, reply-size=, reset-after=, " \
+             "reply-delay=, reply-rate=, reply-segments=, idle-close=, echo, abort-on-overflow)"
 
 /* tests/rules/NAME, found from this file's path so the test runs from the repository root */
 static const char *rules_path(const char *name)
@@ -244,6 +245,30 @@ static void test_load_bad_files(void **state)
 
 struct bad_text { const char *text, *msg; };
 
+static void test_reply_keys(void **state)
+{
+    (void)state;
+    struct ruleset rs;
+    char err[512] = "";
+    ruleset_init(&rs);
+    assert_int_equal(load(&rs, "* 80 open reply=http reply-size=10 idle-close=3\n"
+                               "* 81 unread reply=hi\\r\\n\\x00 reset-after=2 reply-rate=9 "
+                               "reply-segments=2 reply-delay=7\n", err, sizeof err), 0);
+    const struct reply_params *a = &rs.v[0].p.reply, *b = &rs.v[1].p.reply;
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n"
+                               "Connection: keep-alive\r\n\r\naaaaaaaaaa";
+    assert_int_equal(a->body->len, sizeof head - 1);
+    assert_memory_equal(a->body->data, head, sizeof head - 1);
+    assert_int_equal(a->idle_close_s, 3);
+    assert_int_equal(b->body->len, 5);
+    assert_memory_equal(b->body->data, "hi\r\n\0", 5);
+    assert_int_equal(b->reset_after, 2);
+    assert_int_equal(b->rate, 9);
+    assert_int_equal(b->segments, 2);
+    assert_int_equal(b->delay_ms, 7);
+    ruleset_free(&rs);   /* frees the bodies (make asan checks) */
+}
+
 static void test_load_buf_errors(void **state)
 {
     (void)state;
@@ -279,6 +304,13 @@ static void test_load_buf_errors(void **state)
         { "* 86 backlog backlog=65536\n",     "t.rules:1: backlog: expected a queue length (1..65535), got '65536'" },
         { "* 80 open echo=1\n",               "t.rules:1: echo takes no value, got 'echo=1'" },
         { "* 80 rst\n* 81 rst\n* 82 nope",    "t.rules:3: unknown mode 'nope' " MODES },
+        { "* 80 open reply\n",               "t.rules:1: reply needs a value (reply=STRING, reply=@FILE or reply=http)" },
+        { "* 80 open reply=a\\q\n",          "t.rules:1: reply: bad escape in 'a\\q' (\\r \\n \\t \\s \\\\ \\xHH)" },
+        { "* 80 open reply=a reply=b\n",     "t.rules:1: reply: given twice (one reply per rule)" },
+        { "* 80 open reply=@/dev/null/x\n",  "t.rules:1: reply: /dev/null/x: Not a directory" },
+        { "* 80 open echo reply=x\n",        "t.rules:1: echo and reply both write to the client: give one" },
+        { "* 80 open reply-size=5\n",        "t.rules:1: reply-size is the body of --reply http (reply=http) only" },
+        { "* 80 open reply-rate=0 reply=x\n", "t.rules:1: reply-rate: expected bytes a second (1..1000000000), got '0'" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct ruleset rs;
@@ -440,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_load_crlf),
         cmocka_unit_test(test_load_bad_files),
         cmocka_unit_test(test_load_buf_errors),
+        cmocka_unit_test(test_reply_keys),
         cmocka_unit_test(test_unknown_profile),
         cmocka_unit_test(test_line_limits),
         cmocka_unit_test(test_blank_and_comments),
