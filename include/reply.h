@@ -31,9 +31,11 @@ struct reply_params {
     uint32_t idle_close_s;     /* forget a quiet connection after this; 0: never */
 };
 
-#define REPLY_MAX_BYTES (1u << 30)
+/* The reply is built once per rule and held in memory: 64 MiB is a long download, and a
+ * bound no rules file can push a responder past. */
+#define REPLY_MAX_BYTES (64u << 20)
 
-/* --reply / reply=: "http", "@FILE" (a regular file, at most 1 GiB) or bytes with C escapes
+/* --reply / reply=: "http", "@FILE" (a regular file, at most 64 MiB) or bytes with C escapes
  * (\r \n \t \s for a space, \\ and \xHH). Returns 0, or -1 with one line in err. */
 int  reply_set(struct reply_params *p, const char *spec, const char *what, char *err, size_t errlen);
 /* Every key is known: build the http body (--reply-size may come after --reply). */

@@ -49,7 +49,7 @@ static const char head[] =
 "  --reply STRING|@FILE|http\n"
 "                         write these bytes after the application's read (escapes\n"
 "                         \\r \\n \\t \\s \\\\ \\xHH); http: a 200 with Content-Length\n"
-"  --reply-size N         http: body bytes (0..1073741824, default 0)\n"
+"  --reply-size N         http: body bytes (0..67108864, default 0)\n"
 "  --reset-after BYTES    RST|ACK after BYTES of the reply (a crash mid-transfer)\n"
 "  --reply-delay MS       wait MS before the reply (0..600000)\n"
 "  --reply-rate BYTES/S   pace the reply: segments of BYTES/10, 10 a second\n"
