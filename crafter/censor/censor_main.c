@@ -106,6 +106,7 @@ int censor_main(int argc, char **argv)
         return 3;
     }
     int status = 3;
+    bool ran = false;
     if (netio_open(&L.net, L.c.o.ifname, "ip and tcp", err) < 0) {
         fprintf(stderr, "rstcraft censor: %s\n", err);
         goto out;
@@ -128,6 +129,7 @@ int censor_main(int argc, char **argv)
                 L.c.o.inj->name, tcb_name(L.c.o.tcb));
     fflush(stderr);
     uint64_t next_tick = L.t0 + 1000000000ull;
+    ran = true;
     while (!censor_stop) {
         uint64_t now = now_mono_ns();
         if (L.c.o.duration_ns && now - L.t0 >= L.c.o.duration_ns)
@@ -148,7 +150,8 @@ int censor_main(int argc, char **argv)
     }
     status = 0;
 out:
-    print_counts(&L);
+    if (ran)
+        print_counts(&L);
     netio_close(&L.net);
     censor_free(&L.c);
     return status;

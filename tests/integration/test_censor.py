@@ -213,3 +213,25 @@ sendp(frames, iface="c0", verbose=False)
     assert "malformed=" in c.counts
     assert any(e["event"] == "unparsed" for e in c.events)
     assert [e["trigger"] for e in c.events if e["event"] == "trigger"] == ["host"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    ([], "missing -i IFACE"),
+    (["-i", "br0"], "no trigger"),
+    (["-i", "br0", "--host", "x", "--injector", "gfw9"], "unknown --injector"),
+    (["-i", "br0", "--port", "0"], "--port"),
+    (["-i", "br0", "--dst", "198.18.0.0/33"], "bad --dst"),
+    (["-i", "br0", "--sni", "x", "--tcb", "lenient"], "bad --tcb"),
+    (["-i", "br0", "--sni", "x", "--to", "server", "--injector", "henan"], "only the client"),
+    (["-i", "br0", "--sni", "x", "extra"], "unexpected argument"),
+])
+def test_usage_errors_one_line_exit_2(args, needle):
+    r = subprocess.run([str(RSTCRAFT), "censor", *args], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2, r
+    assert r.stderr.count("\n") == 1 and needle in r.stderr, r.stderr
+
+
+def test_missing_interface_exit_3(lab):
+    r = lab.run("s", [RSTCRAFT, "censor", "-i", "nosuch0", "--host", "x"], timeout=10)
+    assert r.returncode == 3, r
+    assert r.stderr.count("\n") == 1 and "nosuch0" in r.stderr, r.stderr
