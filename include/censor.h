@@ -76,6 +76,7 @@ struct cflow {
     bool     verdict;            /* inspection finished (triggered or cleared) */
     bool     syn_blocked;        /* blocked at its SYN: reset the server at its SYN-ACK */
     bool     synack_seen;
+    uint8_t  fins;               /* 1: the client's FIN seen, 2: the server's */
 };
 
 struct ctable {
@@ -148,6 +149,7 @@ struct censor_opts {
     bool     check_csum;         /* drop segments with a bad TCP checksum, as the receiver would */
     uint32_t max_flows;
     bool     json, quiet;
+    bool     busy_poll;          /* spin on the capture instead of sleeping in poll() */
     const char *wfile;
     uint64_t duration_ns;
     uint64_t seed;

@@ -300,8 +300,11 @@ static const char *syn_rule(const struct censor *c, const struct frame *seg, cha
 
 static void client_syn(struct censor *c, struct cflow *f, const struct frame *seg, uint64_t now)
 {
-    if (f && c->o.tcb == TCB_STRICT && f->synack_seen)
-        return;   /* a careful observer keeps the handshake it saw (the server would too) */
+    /* A careful observer keeps the handshake it saw while that connection lives (the
+     * server would answer a SYN with a challenge ACK); once it is over (reset, or closed
+     * both ways), a SYN on the same 4-tuple is a new connection: ports get reused. */
+    if (f && c->o.tcb == TCB_STRICT && f->synack_seen && f->state != CF_DONE && f->fins != 3)
+        return;
     if (!f) {
         f = ctable_add(&c->t, seg->saddr, seg->sport, seg->daddr, seg->dport, now);
         if (!f)
@@ -312,6 +315,9 @@ static void client_syn(struct censor *c, struct cflow *f, const struct frame *se
         cflow_buf_release(&c->t, f);
         f->have = 0;
         f->verdict = false;
+        f->syn_blocked = false;
+        f->synack_seen = false;
+        f->fins = 0;
         f->state = CF_SYN;
     }
     side_learn(&f->c, seg);
@@ -412,6 +418,8 @@ void censor_input(struct censor *c, const struct frame *seg, uint64_t now)
     if (fl & (TH_RST | TH_FIN)) {
         if (teardown(c, f, seg, from_client))
             return;
+        if (fl & TH_FIN)
+            f->fins |= from_client ? 1 : 2;
     }
     if (fl & TH_RST)
         return;

@@ -107,7 +107,11 @@ int censor_main(int argc, char **argv)
     }
     int status = 3;
     bool ran = false;
-    if (netio_open(&L.net, L.c.o.ifname, "ip and tcp", err) < 0) {
+    /* the capture ring read in place, as the responder reads it: no copy and no lock per
+     * frame; slots hold a jumbo frame (the engine needs the payload, not only headers) */
+    L.net.direct = true;
+    L.net.snaplen = FRAME_MAX;
+    if (netio_open(&L.net, L.c.o.ifname, NULL, err) < 0) {
         fprintf(stderr, "rstcraft censor: %s\n", err);
         goto out;
     }
@@ -139,7 +143,7 @@ int censor_main(int argc, char **argv)
             next_tick = now + 1000000000ull;
         }
         struct pollfd p = { .fd = L.net.fd, .events = POLLIN };
-        if (poll(&p, 1, 100) < 0 && errno != EINTR) {
+        if (poll(&p, 1, L.c.o.busy_poll ? 0 : 100) < 0 && errno != EINTR) {
             fprintf(stderr, "rstcraft censor: poll: %s\n", strerror(errno));
             goto out;
         }

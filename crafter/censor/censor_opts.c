@@ -46,6 +46,7 @@ void censor_usage(FILE *out)
 "                       a capture sees checksums that were never filled in)\n"
 "  --max-flows N        connections tracked at once (default 65536; the oldest leave)\n"
 "  --seed N             reproducible TTL and IP ID draws\n"
+"  --busy-poll          spin on the capture instead of sleeping (a whole core; faster reaction)\n"
 "  --duration S         stop after S seconds\n"
 "  -w FILE              write every frame seen and forged to a pcap file\n"
 "  --json               one JSON object per event;  -q  only the final counts\n"
@@ -69,7 +70,7 @@ static int add_str(const char **v, size_t *n, const char *s, const char *what, c
 int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
     enum { O_KEYWORD = 256, O_HOST, O_SNI, O_PORT, O_DST, O_INJ, O_TO, O_COUNT, O_RES, O_RESMODE,
-           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM };
+           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM, O_BUSY };
     static const struct option lo[] = {
         { "iface", required_argument, 0, 'i' },  { "keyword", required_argument, 0, O_KEYWORD },
         { "host", required_argument, 0, O_HOST }, { "sni", required_argument, 0, O_SNI },
@@ -79,7 +80,7 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         { "residual-mode", required_argument, 0, O_RESMODE }, { "tcb", required_argument, 0, O_TCB },
         { "max-flows", required_argument, 0, O_MAXF }, { "seed", required_argument, 0, O_SEED },
         { "duration", required_argument, 0, O_DUR }, { "json", no_argument, 0, O_JSON },
-        { "check-checksums", no_argument, 0, O_CSUM },
+        { "check-checksums", no_argument, 0, O_CSUM }, { "busy-poll", no_argument, 0, O_BUSY },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     memset(o, 0, sizeof *o);
@@ -104,6 +105,7 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         case 'q': o->quiet = true; break;
         case O_JSON: o->json = true; break;
         case O_CSUM: o->check_csum = true; break;
+        case O_BUSY: o->busy_poll = true; break;
         case O_KEYWORD:
             if (add_str(o->keyword, &o->nkeyword, optarg, "--keyword", err, errlen) < 0)
                 return -1;

@@ -5,6 +5,10 @@
 #include <string.h>
 #include "censor.h"
 
+/* What one tracked connection costs (plus a 4-byte bucket); inspection buffers are a
+ * separate pool, lent only while a connection's first bytes are awaited. */
+_Static_assert(sizeof(struct cflow) <= 128, "a tracked connection must stay small");
+
 static uint32_t hash4(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
 {
     /* symmetric: the same bucket for both directions */

@@ -227,8 +227,9 @@ static void residual_blocks_then_expires(void **state)
     handshake(&c);
     seg(&c, true, TH_PSH | TH_ACK, ISN + 1, SISN + 1, REQ, 64);
     size_t before = nsent;
-    seg(&c, true, TH_SYN, ISN + 5, 0, NULL, 64);   /* a new connection, same triple */
-    assert_int_equal(c.st.residual_hits, 0);         /* same 4-tuple: the flow is done */
+    seg(&c, true, TH_SYN, ISN + 5, 0, NULL, 64);   /* the same 4-tuple again: a new connection */
+    assert_int_equal(c.st.residual_hits, 1);
+    assert_int_equal(nsent, before + 1);
     censor_free(&c);
 
     start(&c, "gfw3", TCB_STRICT);
@@ -257,6 +258,34 @@ static void residual_blocks_then_expires(void **state)
     censor_free(&c);
 }
 
+static void reused_port_is_a_new_connection(void **state)
+{
+    (void)state;
+    struct censor c;
+    start(&c, "gfw1", TCB_STRICT);
+    c.o.residual_s = 0;
+    handshake(&c);
+    seg(&c, true, TH_PSH | TH_ACK, ISN + 1, SISN + 1, REQ, 64);
+    assert_int_equal(ntrig, 1);
+    /* the same source port again, after the first connection was reset */
+    seg(&c, true, TH_SYN, ISN + 99999, 0, NULL, 64);
+    seg(&c, false, TH_SYN | TH_ACK, SISN + 7, ISN + 100000, NULL, 64);
+    seg(&c, true, TH_PSH | TH_ACK, ISN + 100000, SISN + 8, REQ, 64);
+    assert_int_equal(ntrig, 2);
+    /* and after one closed both ways */
+    censor_free(&c);
+    start(&c, "gfw1", TCB_STRICT);
+    c.o.residual_s = 0;
+    handshake(&c);
+    seg(&c, true, TH_FIN | TH_ACK, ISN + 1, SISN + 1, NULL, 64);
+    seg(&c, false, TH_FIN | TH_ACK, SISN + 1, ISN + 2, NULL, 64);
+    seg(&c, true, TH_SYN, ISN + 99999, 0, NULL, 64);
+    seg(&c, false, TH_SYN | TH_ACK, SISN + 7, ISN + 100000, NULL, 64);
+    seg(&c, true, TH_PSH | TH_ACK, ISN + 100000, SISN + 8, REQ, 64);
+    assert_int_equal(ntrig, 1);
+    censor_free(&c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -273,6 +302,7 @@ int main(void)
         cmocka_unit_test(models_against_moves),
         cmocka_unit_test(out_of_order_request_reassembled),
         cmocka_unit_test(residual_blocks_then_expires),
+        cmocka_unit_test(reused_port_is_a_new_connection),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
