@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "cidr.h"
 
 struct addrset {
     uint32_t *v;     /* sorted, unique, host order */
@@ -18,6 +19,4 @@ bool addrset_has(const struct addrset *s, uint32_t a);
 void addrset_free(struct addrset *s);
 /* Dotted quad of a host-order address into buf (>= 16 bytes). */
 const char *ip4_str(uint32_t a, char *buf);
-/* Parse a dotted quad; false if malformed. */
-bool ip4_parse(const char *s, uint32_t *out);
 #endif

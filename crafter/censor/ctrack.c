@@ -1,0 +1,221 @@
+/* The censor's connection table: a fixed pool of flows hashed on the 4-tuple (either
+ * direction finds the same flow), least-recently-used eviction when full, and a smaller
+ * pool of inspection buffers lent to flows whose first client bytes are still awaited. */
+#include <stdlib.h>
+#include <string.h>
+#include "censor.h"
+
+/* What one tracked connection costs (plus a 4-byte bucket); inspection buffers are a
+ * separate pool, lent only while a connection's first bytes are awaited. */
+_Static_assert(sizeof(struct cflow) <= 128, "a tracked connection must stay small");
+
+static uint32_t hash4(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
+{
+    /* symmetric: the same bucket for both directions */
+    uint64_t x = ((uint64_t)(a ^ b) << 16) ^ (uint64_t)(ap ^ bp) ^ ((uint64_t)(a + b) << 24);
+    x *= 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(x >> 32);
+}
+
+int ctable_init(struct ctable *t, uint32_t max_flows, uint16_t max_bufs)
+{
+    memset(t, 0, sizeof *t);
+    t->cap = max_flows;
+    t->nbuckets = 1;
+    while (t->nbuckets < max_flows)
+        t->nbuckets <<= 1;
+    t->v = calloc(max_flows, sizeof *t->v);
+    t->head = calloc(t->nbuckets, sizeof *t->head);
+    t->nbufs = max_bufs;
+    t->bufs = malloc((size_t)max_bufs * sizeof *t->bufs);
+    t->buf_free = malloc((size_t)max_bufs * sizeof *t->buf_free);
+    if (!t->v || !t->head || !t->bufs || !t->buf_free) {
+        ctable_free(t);
+        return -1;
+    }
+    /* free list threaded through `next` */
+    for (uint32_t i = 0; i < max_flows; i++)
+        t->v[i].next = i + 2 <= max_flows ? i + 2 : 0;
+    t->free_head = max_flows ? 1 : 0;
+    for (uint16_t i = 0; i < max_bufs; i++)
+        t->buf_free[i] = (uint16_t)(max_bufs - i);
+    t->buf_free_n = max_bufs;
+    return 0;
+}
+
+void ctable_free(struct ctable *t)
+{
+    free(t->v);
+    free(t->head);
+    free(t->bufs);
+    free(t->buf_free);
+    memset(t, 0, sizeof *t);
+}
+
+static uint32_t *bucket_of(struct ctable *t, const struct cflow *f)
+{
+    return &t->head[hash4(f->c.ip, f->c.port, f->s.ip, f->s.port) & (t->nbuckets - 1)];
+}
+
+struct cflow *ctable_find(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
+                          bool *from_client)
+{
+    uint32_t i = t->head[hash4(sip, sport, dip, dport) & (t->nbuckets - 1)];
+    while (i) {
+        struct cflow *f = &t->v[i - 1];
+        if (f->c.ip == sip && f->c.port == sport && f->s.ip == dip && f->s.port == dport) {
+            *from_client = true;
+            return f;
+        }
+        if (f->s.ip == sip && f->s.port == sport && f->c.ip == dip && f->c.port == dport) {
+            *from_client = false;
+            return f;
+        }
+        i = f->next;
+    }
+    return NULL;
+}
+
+void ctable_del(struct ctable *t, struct cflow *f)
+{
+    uint32_t idx = (uint32_t)(f - t->v) + 1;
+    uint32_t *pp = bucket_of(t, f);
+    while (*pp && *pp != idx)
+        pp = &t->v[*pp - 1].next;
+    if (*pp)
+        *pp = f->next;
+    cflow_buf_release(t, f);
+    memset(f, 0, sizeof *f);
+    f->next = t->free_head;
+    t->free_head = idx;
+    t->used--;
+}
+
+static struct cflow *oldest(struct ctable *t)
+{
+    struct cflow *o = NULL;
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->v[i].state != CF_FREE && (!o || t->v[i].last_ns < o->last_ns))
+            o = &t->v[i];
+    return o;
+}
+
+struct cflow *ctable_add(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
+                         uint64_t now)
+{
+    if (!t->free_head) {
+        struct cflow *o = oldest(t);
+        if (!o)
+            return NULL;
+        ctable_del(t, o);
+        t->evicted++;
+    }
+    uint32_t idx = t->free_head;
+    struct cflow *f = &t->v[idx - 1];
+    t->free_head = f->next;
+    memset(f, 0, sizeof *f);
+    f->c.ip = sip;
+    f->c.port = sport;
+    f->s.ip = dip;
+    f->s.port = dport;
+    f->state = CF_SYN;
+    f->last_ns = now;
+    uint32_t *b = bucket_of(t, f);
+    f->next = *b;
+    *b = idx;
+    t->used++;
+    return f;
+}
+
+void ctable_expire(struct ctable *t, uint64_t now, uint64_t idle_ns)
+{
+    for (uint32_t i = 0; i < t->cap; i++) {
+        struct cflow *f = &t->v[i];
+        if (f->state != CF_FREE && now - f->last_ns > idle_ns)
+            ctable_del(t, f);
+    }
+}
+
+uint8_t *cflow_buf(struct ctable *t, struct cflow *f)
+{
+    if (!f->buf) {
+        if (!t->buf_free_n) {
+            t->no_buffer++;
+            return NULL;
+        }
+        f->buf = t->buf_free[--t->buf_free_n];
+        memset(t->bufs[f->buf - 1] + CENSOR_BUF, 0, CENSOR_BUF_MAP);
+    }
+    return t->bufs[f->buf - 1];
+}
+
+void cflow_buf_release(struct ctable *t, struct cflow *f)
+{
+    if (f->buf) {
+        t->buf_free[t->buf_free_n++] = f->buf;
+        f->buf = 0;
+    }
+}
+
+/* ---- residual blocks: few at a time, a flat array scanned on each new connection ---- */
+void residual_add(struct residual *r, uint32_t cip, uint32_t sip, uint16_t port, uint64_t until)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].cip == cip && r->v[i].sip == sip && r->v[i].port == port) {
+            r->v[i].until = until;
+            return;
+        }
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 64;
+        void *nv = realloc(r->v, nc * sizeof *r->v);
+        if (!nv)
+            return;     /* out of memory: this block is not kept (counted by the caller's triggers) */
+        r->v = nv;
+        r->cap = nc;
+    }
+    r->v[r->n].cip = cip;
+    r->v[r->n].sip = sip;
+    r->v[r->n].port = port;
+    r->v[r->n].until = until;
+    r->n++;
+}
+
+uint64_t residual_until(struct residual *r, uint32_t cip, uint32_t sip, uint16_t port, uint64_t now)
+{
+    for (size_t i = 0; i < r->n;) {
+        if (r->v[i].until <= now) {
+            r->v[i] = r->v[--r->n];
+            continue;
+        }
+        if (r->v[i].cip == cip && r->v[i].sip == sip && r->v[i].port == port)
+            return r->v[i].until;
+        i++;
+    }
+    return 0;
+}
+
+void residual_free(struct residual *r)
+{
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+static const char *const tcb_names[] = {
+    [TCB_STRICT] = "strict", [TCB_SYN_ONLY] = "syn-only", [TCB_TEARDOWN] = "teardown",
+    [TCB_REASSEMBLE] = "reassemble",
+};
+
+const char *tcb_name(enum tcb_model m)
+{
+    return tcb_names[m];
+}
+
+int tcb_parse(const char *s, enum tcb_model *m)
+{
+    for (size_t i = 0; i < sizeof tcb_names / sizeof tcb_names[0]; i++)
+        if (strcmp(s, tcb_names[i]) == 0) {
+            *m = (enum tcb_model)i;
+            return 0;
+        }
+    return -1;
+}
