@@ -12,8 +12,13 @@ CFLAGS   += $(CSTD) $(WARN) $(OPT) -Iinclude
 LDLIBS   += -lpcap -lnet
 PY        = /usr/bin/python3
 
-LIB_SRC   = $(wildcard crafter/*.c crafter/*/*.c) $(filter-out responder/main.c,$(wildcard responder/*.c))
-LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
+# One static library per layer, linked from the top down: a lower layer that called up
+# into a higher one would fail to link (crafter/ is the wire and its commands; responder/
+# builds on it, never the other way).
+CRAFTER_SRC   = $(wildcard crafter/*.c crafter/*/*.c)
+RESPONDER_SRC = $(filter-out responder/main.c,$(wildcard responder/*.c responder/*/*.c))
+LAYER_LIBS    = $(BUILD)/libresponder.a $(BUILD)/libcrafter.a
+LIB_SRC   = $(CRAFTER_SRC) $(RESPONDER_SRC)
 MAIN_OBJ  = $(BUILD)/responder/main.o
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -25,12 +30,24 @@ FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 
 all: rstcraft clients
 
-rstcraft: $(MAIN_OBJ) $(BUILD)/librstcraft.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+rstcraft: $(MAIN_OBJ) $(LAYER_LIBS) $(BUILD)/layers.ok
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LAYER_LIBS) $(LDLIBS)
 
-$(BUILD)/librstcraft.a: $(LIB_OBJ)
+# The direction, enforced: every object of crafter/ linked alone (whole archive, a stub
+# main) must resolve without responder/; a call upward is an undefined reference here.
+$(BUILD)/layers.ok: $(BUILD)/libcrafter.a
+	@printf 'int main(void) { return 0; }\n' > $(BUILD)/layer-stub.c
+	@$(CC) $(LDFLAGS) -o $(BUILD)/layer-crafter $(BUILD)/layer-stub.c -Wl,--whole-archive $< \
+	  -Wl,--no-whole-archive $(LDLIBS) -lm || { echo "crafter/ calls up into responder/ (see above)"; exit 1; }
+	@touch $@
+
+$(BUILD)/libcrafter.a: $(CRAFTER_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libresponder.a: $(RESPONDER_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h)
 	@mkdir -p $(@D)
@@ -41,7 +58,7 @@ $(BUILD)/clients/%: tests/clients/%.c tests/clients/client.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librstcraft.a
+$(BUILD)/tests/%: tests/unit/%.c $(LAYER_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
