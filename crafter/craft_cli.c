@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "craft.h"
+#include "cli.h"
 
 void craft_usage(FILE *out)
 {
@@ -406,17 +407,8 @@ int craft_parse_args(struct craft_opts *o, int argc, char **argv, char *err, siz
             if (craft_parse_mac(optarg, o->src_mac, err, errlen) < 0) return -1;
             o->has_src_mac = true;
             break;
-        case ':':
-            if (optopt > 32 && optopt < 127)
-                return fail(err, errlen, "option -%c needs a value", optopt);
-            return fail(err, errlen, "option %.64s needs a value", argv[optind - 1]);
         default:
-            if (optopt > 32 && optopt < 127)
-                return fail(err, errlen, "unknown option -%c (see rstcraft craft --help)", optopt);
-            if (optopt)
-                return fail(err, errlen, "unknown option character 0x%02x", (unsigned)optopt & 0xffu);
-            return fail(err, errlen, "unknown or ambiguous option %.64s (see rstcraft craft --help)",
-                        argv[optind - 1]);
+            return cli_getopt_error(c, argv, longopts, "rstcraft craft", err, errlen);
         }
     }
     if (optind >= argc)

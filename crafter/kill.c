@@ -21,6 +21,7 @@
 #include "cmds.h"
 #include "craft.h"
 #include "kill.h"
+#include "cli.h"
 
 #define SENT_RING   512
 #define DONE_QUIET  (200ull * 1000000ull)    /* an end silent this long after our RST is gone */
@@ -125,15 +126,8 @@ static int kparse(struct kopts *o, int argc, char **argv, char *err, size_t errl
             o->timeout_ms = ns / 1000000 ? ns / 1000000 : 1;
             break;
         }
-        case ':':
-            snprintf(err, errlen, "option %.64s needs a value", argv[optind - 1]);
-            return -1;
         default:
-            if (optopt > 32 && optopt < 127)
-                snprintf(err, errlen, "unknown option -%c (see rstcraft kill --help)", optopt);
-            else
-                snprintf(err, errlen, "unknown option %.64s (see rstcraft kill --help)", argv[optind - 1]);
-            return -1;
+            return cli_getopt_error(c, argv, lo, "rstcraft kill", err, errlen);
         }
     }
     if (!o->ifname[0]) {
@@ -490,11 +484,7 @@ int kill_main(int argc, char **argv)
         fprintf(stderr, "rstcraft kill: %s\n", err);
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sig;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop(on_sig);
     K.t0 = now_ns();
     if (!K.o.quiet && !K.o.json)
         fprintf(stderr, "rstcraft kill: listening on %s for: %s\n", K.o.ifname, K.o.filter);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "cli.h"
 #include "mode.h"
 #include "profile.h"
 #include "params.h"
@@ -163,42 +164,6 @@ static void list_modes(void)
     const struct mode_ops *const *m = mode_all();
     for (size_t i = 0; m[i]; i++)
         printf("%-12s %s\n", m[i]->name, m[i]->summary ? m[i]->summary : "");
-}
-
-/* The option's name as typed, for messages about it. */
-static void opt_name(char *buf, size_t len, char **argv, int idx, int opt)
-{
-    const char *a = idx > 0 ? argv[idx - 1] : NULL;
-    if (a && strncmp(a, "--", 2) == 0)
-        snprintf(buf, len, "%.*s", (int)strcspn(a, "="), a);
-    else if (opt > 0 && opt < 256)
-        snprintf(buf, len, "-%c", opt);
-    else
-        snprintf(buf, len, "%.64s", a ? a : "?");
-}
-
-/* getopt_long takes any unique prefix of a long option; say so when one was not unique.
- * Rewrites buf to "'--re' (--rules, --read, --read-wait)". */
-static bool ambiguous(const char *prefix, char *buf, size_t len)
-{
-    char list[256] = "";
-    size_t plen = strlen(prefix), used = 0;
-    int n = 0;
-    for (const struct option *o = longopts; o->name && used < sizeof list; o++) {
-        if (plen == 0 || strncmp(o->name, prefix, plen) != 0)
-            continue;
-        int w = snprintf(list + used, sizeof list - used, "%s--%s", n ? ", " : "", o->name);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-        n++;
-    }
-    if (n < 2)
-        return false;
-    char opt[80];
-    snprintf(opt, sizeof opt, "%.64s", buf);
-    snprintf(buf, len, "'%s' (%.200s)", opt, list);
-    return true;
 }
 
 static int option(struct resp_config *c, struct cli *st, int opt, const char *arg,
@@ -380,22 +345,14 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
 static int parse(struct resp_config *c, struct cli *st, int argc, char **argv,
                  char *err, size_t errlen)
 {
-    char name[300];
     int opt, rc;
     optind = 0;     /* glibc: 0 restarts the scan from scratch, so tests may call us again */
     opterr = 0;
     while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-        if (opt == ':') {
-            opt_name(name, sizeof name, argv, optind, optopt);
-            return fail(err, errlen, "%s needs an argument (see rstcraft --help)", name);
-        }
-        if (opt == '?') {
-            opt_name(name, sizeof name, argv, optind, optopt);
-            if (optopt >= 256 || (optopt && strncmp(name, "--", 2) == 0))
-                return fail(err, errlen, "%s takes no argument", name);
-            if (strncmp(name, "--", 2) == 0 && ambiguous(name + 2, name, sizeof name))
-                return fail(err, errlen, "ambiguous option %s", name);
-            return fail(err, errlen, "unknown option '%s' (see rstcraft --help)", name);
+        if (opt == ':' || opt == '?') {
+            char msg[512];
+            cli_getopt_error(opt, argv, longopts, "rstcraft", msg, sizeof msg);
+            return fail(err, errlen, "%s", msg);
         }
         if ((rc = option(c, st, opt, optarg, err, errlen)) != 0)
             return rc;

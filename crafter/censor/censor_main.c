@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "censor.h"
+#include "cli.h"
 #include "cmds.h"
 #include "craft.h"
 #include "netio.h"
@@ -119,11 +120,7 @@ int censor_main(int argc, char **argv)
         fprintf(stderr, "rstcraft censor: %s\n", err);
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sig;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop(on_sig);
     L.t0 = now_mono_ns();
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);

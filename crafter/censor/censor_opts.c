@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <string.h>
 #include "censor.h"
+#include "cli.h"
 #include "cidr.h"
 #include "craft.h"
 
@@ -211,15 +212,8 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
             o->duration_ns = ns;
             break;
         }
-        case ':':
-            snprintf(err, errlen, "option %.64s needs a value", argv[optind - 1]);
-            return -1;
         default:
-            if (optopt > 32 && optopt < 127)
-                snprintf(err, errlen, "unknown option -%c (see rstcraft censor --help)", optopt);
-            else
-                snprintf(err, errlen, "unknown option %.64s (see rstcraft censor --help)", argv[optind - 1]);
-            return -1;
+            return cli_getopt_error(c, argv, lo, "rstcraft censor", err, errlen);
         }
     }
     if (optind < argc) {

@@ -342,9 +342,9 @@ static void test_args_errors(void **state)
     expect_usage("198.18.0.2 --sack 1:2,3:4,5:6,7:8 --ts 1", "take 44 bytes: too long for the header");
     expect_usage("198.18.0.2 --opt 0102030405060708091011121314151617181920212223242526272829303132333435363738394041",
                  "too long for the TCP header");
-    expect_usage("198.18.0.2 --bogus", "unknown or ambiguous option --bogus");
-    expect_usage("198.18.0.2 -Z", "unknown option -Z");
-    expect_usage("198.18.0.2 --mss", "needs a value");
+    expect_usage("198.18.0.2 --bogus", "unknown option '--bogus' (see rstcraft craft --help)");
+    expect_usage("198.18.0.2 -Z", "unknown option '-Z'");
+    expect_usage("198.18.0.2 --mss", "--mss needs an argument");
     expect_usage("", "missing destination");
     expect_usage("198.18.0.2 198.18.0.3", "unexpected argument");
     expect_usage("198.18.0.2 --wscale 256", "--wscale 256 out of range");

@@ -1,0 +1,17 @@
+/* What every command's option parsing shares: one-line messages for getopt_long's
+ * complaints, and the stop signals. */
+#ifndef RSTCRAFT_CLI_H
+#define RSTCRAFT_CLI_H
+#include <getopt.h>
+#include <stddef.h>
+
+/* After getopt_long returned ':' or '?' (opterr = 0): the message in err, e.g.
+ * "--delay needs an argument (see rstcraft --help)", "ambiguous option '--re' (--read,
+ * --rules)", "unknown option '-x' (see rstcraft kill --help)". cmd is how the user called
+ * the command ("rstcraft", "rstcraft kill"). Returns -1. */
+int cli_getopt_error(int c, char **argv, const struct option *longopts, const char *cmd,
+                     char *err, size_t errlen);
+
+/* SIGINT and SIGTERM call fn (which should only set a flag). */
+void cli_on_stop(void (*fn)(int));
+#endif
