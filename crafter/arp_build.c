@@ -1,15 +1,11 @@
 /* An Ethernet/IPv4 ARP frame. 42 bytes, unpadded: Linux sends ARP on veth that way
  * (padding to 60 is the NIC's business on real Ethernet). */
 #include <string.h>
+#include "be.h"
 #include "build.h"
 
 #define ARP_FRAME_LEN 42
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
 size_t build_arp(uint8_t *buf, size_t cap, const uint8_t eth_dst[6], uint16_t op,
                  const uint8_t sha[6], uint32_t spa, const uint8_t tha[6], uint32_t tpa)

@@ -2,14 +2,10 @@
  * TCP with a lying data offset of 0), plus IPv6 neighbour discovery for next-hop lookup.
  * Plain byte writes: these run once per probe, not on the flood path. */
 #include <string.h>
+#include "be.h"
 #include "craft.h"
 #include "csum.h"
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
 size_t build_tcp_hdr(uint8_t *out, const struct tcp_spec *t)
 {

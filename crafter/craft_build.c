@@ -2,15 +2,10 @@
  * template, the rest through build6.c), and the flood path that derives frame i from
  * frame 0 by rewriting the varying fields and updating checksums incrementally (RFC 1624). */
 #include <string.h>
+#include "be.h"
 #include "craft.h"
 #include "csum.h"
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 static bool ports_unique(const struct craft_opts *o)
 {

@@ -78,17 +78,7 @@ static const struct { const char *name; uint8_t bit; } flag_names[] = {
 
 static int flag_letter(char c)
 {
-    switch (toupper((unsigned char)c)) {
-    case 'F': return TH_FIN;
-    case 'S': return TH_SYN;
-    case 'R': return TH_RST;
-    case 'P': return TH_PSH;
-    case 'U': return TH_URG;
-    case 'E': return TH_ECE;
-    case 'C': return TH_CWR;
-    case 'A': case '.': return TH_ACK;
-    default: return -1;
-    }
+    return tcp_flag_of_letter((char)toupper((unsigned char)c));
 }
 
 /* Letters as tcpdump prints them ("SA", "S.", "FPU"), or names ("syn,ack"), or "none",

@@ -16,22 +16,6 @@ static const char *addr_str(bool v6, uint32_t a4, const uint8_t *a6, char *buf, 
     return buf;
 }
 
-/* hping3 order and letters: F S R P A U, then E C */
-static const char *flag_letters(uint8_t fl, char *b)
-{
-    static const struct { uint8_t bit; char c; } L[] = {
-        { TH_FIN, 'F' }, { TH_SYN, 'S' }, { TH_RST, 'R' }, { TH_PSH, 'P' },
-        { TH_ACK, 'A' }, { TH_URG, 'U' }, { TH_ECE, 'E' }, { TH_CWR, 'C' },
-    };
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++)
-        if (fl & L[i].bit)
-            b[n++] = L[i].c;
-    if (!n)
-        b[n++] = '0';
-    b[n] = 0;
-    return b;
-}
 
 static const char *icmp_name(bool v6, uint8_t t, uint8_t c)
 {
@@ -166,7 +150,7 @@ void craft_print_reply(const struct craft_opts *o, const struct frame *f, const 
             opts_str(f, opts, sizeof opts, true);
             printf(",\"proto\":\"tcp\",\"sport\":%u,\"dport\":%u,\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,"
                    "\"win\":%u,\"opts\":[%s]",
-                   f->sport, f->dport, flag_letters(f->flags, fl), f->seq, f->ack, f->win, opts);
+                   f->sport, f->dport, tcp_flags_letters(f->flags, fl), f->seq, f->ack, f->win, opts);
         } else if (f->l4 == L4_UDP) {
             printf(",\"proto\":\"udp\",\"sport\":%u,\"dport\":%u,\"data_len\":%zu", f->sport, f->dport,
                    f->payload_len);
@@ -187,7 +171,7 @@ void craft_print_reply(const struct craft_opts *o, const struct frame *f, const 
     printf("len=%u ip=%s ", len, src);
     if (f->l4 == L4_TCP) {
         opts_str(f, opts, sizeof opts, false);
-        printf("flags=%s seq=%u ack=%u win=%u ttl=%u", flag_letters(f->flags, fl), f->seq, f->ack,
+        printf("flags=%s seq=%u ack=%u win=%u ttl=%u", tcp_flags_letters(f->flags, fl), f->seq, f->ack,
                f->win, f->ttl);
         if (!v6)
             printf(" id=%u%s", f->ip_id, f->df ? " DF" : "");
@@ -230,7 +214,7 @@ void craft_print_banner(const struct craft_opts *o, const char *ifname, size_t h
     const char *p = o->proto == CP_TCP ? "tcp" : o->proto == CP_UDP ? "udp" : "icmp";
     printf("CRAFT %s (%s %s): %s", dst, ifname, src, p);
     if (o->proto == CP_TCP)
-        printf(" %s set", flag_letters(o->flags, fl));
+        printf(" %s set", tcp_flags_letters(o->flags, fl));
     printf(", %zu headers + %zu data bytes\n", hdrlen, o->dlen);
     fflush(stdout);
 }

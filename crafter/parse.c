@@ -341,19 +341,40 @@ const char *pkt_strerror(enum pkt_err e)
 }
 
 /* tcpdump's letters in tcpdump's order (print-tcp.c tcp_flag_values): F S R P . U E W */
-const char *tcp_flags_str(uint8_t flags, char *buf)
+/* Every flag's letters: hping3's and nmap's (A for ACK, C for CWR) and tcpdump's (. and
+ * W), in the order both print them. */
+static const struct { uint8_t bit; char letter, tcpdump; } flag_tab[] = {
+    { TH_FIN, 'F', 'F' }, { TH_SYN, 'S', 'S' }, { TH_RST, 'R', 'R' }, { TH_PSH, 'P', 'P' },
+    { TH_ACK, 'A', '.' }, { TH_URG, 'U', 'U' }, { TH_ECE, 'E', 'E' }, { TH_CWR, 'C', 'W' },
+};
+
+static const char *flags_in(uint8_t flags, char *buf, bool tcpdump, const char *none)
 {
-    static const struct { uint8_t bit; char c; } tab[] = {
-        { TH_FIN, 'F' }, { TH_SYN, 'S' }, { TH_RST, 'R' }, { TH_PSH, 'P' },
-        { TH_ACK, '.' }, { TH_URG, 'U' }, { TH_ECE, 'E' }, { TH_CWR, 'W' },
-    };
     size_t n = 0;
-    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
-        if (flags & tab[i].bit)
-            buf[n++] = tab[i].c;
+    for (size_t i = 0; i < sizeof flag_tab / sizeof flag_tab[0]; i++)
+        if (flags & flag_tab[i].bit)
+            buf[n++] = tcpdump ? flag_tab[i].tcpdump : flag_tab[i].letter;
     if (n == 0)
-        memcpy(buf, "none", 5);
+        memcpy(buf, none, strlen(none) + 1);
     else
         buf[n] = '\0';
     return buf;
+}
+
+const char *tcp_flags_str(uint8_t flags, char *buf)
+{
+    return flags_in(flags, buf, true, "none");
+}
+
+const char *tcp_flags_letters(uint8_t flags, char *buf)
+{
+    return flags_in(flags, buf, false, "0");
+}
+
+int tcp_flag_of_letter(char c)
+{
+    for (size_t i = 0; i < sizeof flag_tab / sizeof flag_tab[0]; i++)
+        if (c == flag_tab[i].letter || c == flag_tab[i].tcpdump)
+            return flag_tab[i].bit;
+    return -1;
 }

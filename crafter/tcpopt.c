@@ -2,6 +2,7 @@
  * understand, because the option layout is a stack's fingerprint) and encoding an
  * ordered item list the way a stack writes it. */
 #include <string.h>
+#include "be.h"
 #include "build.h"
 #include "pkt.h"
 #include "rd.h"
@@ -91,10 +92,6 @@ bool tcpopt_parse(struct tcp_opts *o, const uint8_t *p, size_t len)
     return !o->malformed;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
 /* Encoded size of one item; -1 when it cannot be encoded. */
 static int item_len(const struct optitem *it)

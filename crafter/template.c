@@ -5,6 +5,7 @@
  * privileges; libnet_pblock_coalesce() is what it calls, and works on LIBNET_NONE. */
 #include <stdio.h>
 #include <string.h>
+#include "be.h"
 #include "build.h"
 #include "csum.h"
 #include <libnet.h>   /* after pkt.h: netinet/ip_icmp.h makes icmp_id a macro */
@@ -13,11 +14,6 @@
 #define T_IP   14
 #define T_TCP  34
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
 int tmpl_tcp4_init(struct tmpl_tcp4 *t, const uint8_t src_mac[6], const uint8_t dst_mac[6], char *err)
 {

@@ -120,8 +120,12 @@ enum pkt_err pkt_parse_ip(struct frame *f, const uint8_t *data, size_t len);
 bool tcpopt_parse(struct tcp_opts *o, const uint8_t *p, size_t len);
 const char *pkt_strerror(enum pkt_err e);
 
-/* tcpdump-style flag letters ("S", "S.", "R.", "FP.") into buf (>= 12 bytes). */
+/* tcpdump-style flag letters ("S", "S.", "R.", "FP."; "none") into buf (>= 12 bytes). */
 const char *tcp_flags_str(uint8_t flags, char *buf);
+/* hping3's and nmap's letters ("SA", "RA", "FPU"; "0") into buf (>= 12 bytes). */
+const char *tcp_flags_letters(uint8_t flags, char *buf);
+/* The flag bit of one letter in either style (A or ., C or W), or -1. Case matters. */
+int tcp_flag_of_letter(char c);
 /* Sequence space arithmetic (RFC 1982 style) */
 static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }

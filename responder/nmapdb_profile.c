@@ -104,18 +104,11 @@ static unsigned hops_of(const struct nmapdb_entry *e)
 static uint8_t flags_of(const char *s)
 {
     uint8_t f = 0;
-    for (; *s; s++)
-        switch (*s) {
-        case 'E': f |= TH_ECE; break;
-        case 'U': f |= TH_URG; break;
-        case 'A': f |= TH_ACK; break;
-        case 'P': f |= TH_PSH; break;
-        case 'R': f |= TH_RST; break;
-        case 'S': f |= TH_SYN; break;
-        case 'F': f |= TH_FIN; break;
-        case 'C': f |= TH_CWR; break;
-        default: break;
-        }
+    for (; *s; s++) {
+        int b = *s == '.' || *s == 'W' ? -1 : tcp_flag_of_letter(*s);   /* nmap's letters only */
+        if (b > 0)
+            f |= (uint8_t)b;
+    }
     return f;
 }
 
