@@ -56,6 +56,7 @@ struct flow {
     uint16_t peer_mss;
     uint16_t ip_id;
     uint32_t iss, snd_una, snd_nxt, snd_wnd;
+    uint32_t probe_ack;       /* the SYN-ACK's ack when sa's rules set it (nmap's A test) */
     uint32_t irs, rcv_nxt;
     uint32_t ts_recent, ts_off;
     uint32_t unread;          /* in-order bytes the application has not read */

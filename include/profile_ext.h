@@ -220,6 +220,11 @@ int  seg_opts_encode(const char *nmapopts, uint32_t tsval, uint32_t tsecr, uint8
 /* DF, TTL, window, flags and quirks of sa onto a segment answering `in`. */
 void seg_answer_apply(const struct seg_answer *sa, const struct frame *in,
                       struct ip4_spec *ip, struct tcp_spec *t);
+/* The seq and ack of an answer to segment in by its rules (nmap's S and A): isn is our
+ * value where the rule says "other". One implementation for the SYN-ACKs to nmap's probes,
+ * the stray answers and the offline simulator. */
+void seg_answer_seqack(const struct seg_answer *sa, const struct frame *in, uint32_t isn,
+                       uint32_t *seq, uint32_t *ack);
 /* The whole answer to a stray segment `in`: addresses and ports swapped, seq/ack by the
  * rules, options, RST data. isn: our value for SEQR_OTHER; tsval for a T option. Fills
  * everything but ip->id. Returns false when sa says no answer (or `in` is an RST). */

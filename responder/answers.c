@@ -146,6 +146,34 @@ static uint32_t seg_len(const struct frame *f)
     return (uint32_t)f->payload_len + ((f->flags & TH_SYN) ? 1u : 0u) + ((f->flags & TH_FIN) ? 1u : 0u);
 }
 
+void seg_answer_seqack(const struct seg_answer *sa, const struct frame *in, uint32_t isn,
+                       uint32_t *seq, uint32_t *ack)
+{
+    switch ((enum seq_rule)sa->seq) {
+    case SEQR_ZERO:  *seq = 0; break;
+    case SEQR_ACK:   *seq = in->ack; break;
+    case SEQR_ACK1:  *seq = in->ack + 1; break;
+    case SEQR_OTHER: *seq = isn; break;
+    }
+    uint32_t len = seg_len(in), o;
+    switch ((enum ack_rule)sa->ack) {
+    case ACKR_ZERO: *ack = 0; break;
+    case ACKR_SEQ:  *ack = in->seq + (uint32_t)in->payload_len; break;
+    case ACKR_SEQ1: *ack = in->seq + 1 + (uint32_t)in->payload_len; break;
+    case ACKR_RFC:  *ack = in->seq + len; break;
+    case ACKR_OTHER:
+        /* anything but 0, SEG.SEQ and SEG.SEQ+1: the sequence space the segment used
+         * (SYN+FIN: +2), else the segment's own ACK field */
+        o = in->seq + len;
+        if (o == 0 || o == in->seq || o == in->seq + 1)
+            o = in->ack;
+        if (o == 0 || o == in->seq || o == in->seq + 1)
+            o = in->seq + 2;
+        *ack = o;
+        break;
+    }
+}
+
 bool stray_answer_fill(const struct seg_answer *sa, const struct frame *in, uint32_t isn,
                        uint32_t tsval, struct ip4_spec *ip, struct tcp_spec *t,
                        uint8_t opts[TCPOPT_MAXLEN], uint8_t data[4], size_t *dlen)
@@ -159,29 +187,7 @@ bool stray_answer_fill(const struct seg_answer *sa, const struct frame *in, uint
     ip->daddr = in->saddr;
     t->sport = in->dport;
     t->dport = in->sport;
-    switch ((enum seq_rule)sa->seq) {
-    case SEQR_ZERO:  t->seq = 0; break;
-    case SEQR_ACK:   t->seq = in->ack; break;
-    case SEQR_ACK1:  t->seq = in->ack + 1; break;
-    case SEQR_OTHER: t->seq = isn; break;
-    }
-    uint32_t len = seg_len(in), o;
-    switch ((enum ack_rule)sa->ack) {
-    case ACKR_ZERO: t->ack = 0; break;
-    case ACKR_SEQ:  t->ack = in->seq + (uint32_t)in->payload_len; break;
-    case ACKR_SEQ1: t->ack = in->seq + 1 + (uint32_t)in->payload_len; break;
-    case ACKR_RFC:  t->ack = in->seq + len; break;
-    case ACKR_OTHER:
-        /* anything but 0, SEG.SEQ and SEG.SEQ+1: the sequence space the segment used
-         * (SYN+FIN: +2), else the segment's own ACK field */
-        o = in->seq + len;
-        if (o == 0 || o == in->seq || o == in->seq + 1)
-            o = in->ack;
-        if (o == 0 || o == in->seq || o == in->seq + 1)
-            o = in->seq + 2;
-        t->ack = o;
-        break;
-    }
+    seg_answer_seqack(sa, in, isn, &t->seq, &t->ack);
     seg_answer_apply(sa, in, ip, t);
     if (sa->opts[0]) {
         int olen = seg_opts_encode(sa->opts, tsval, in->opt.has_ts ? in->opt.tsval : 0, opts);

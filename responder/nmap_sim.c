@@ -263,12 +263,7 @@ static void synack(struct sim *s, const struct frame *f, struct seg *out)
         out->flags = sa->flags;
         out->res = sa->quirks & SQ_RES ? (f->th_res ? f->th_res : 8) : 0;
         out->urp = sa->quirks & SQ_URP ? (f->urp ? f->urp : 1) : 0;
-        if (sa->seq == SEQR_ZERO) out->seq = 0;
-        else if (sa->seq == SEQR_ACK) out->seq = f->ack;
-        else if (sa->seq == SEQR_ACK1) out->seq = f->ack + 1;
-        if (sa->ack == ACKR_ZERO) out->ack = 0;
-        else if (sa->ack == ACKR_SEQ) out->ack = f->seq;
-        else if (sa->ack == ACKR_OTHER) out->ack = f->seq + 2;
+        seg_answer_seqack(sa, f, out->seq, &out->seq, &out->ack);
         olen = seg_opts_encode(sa->opts, tsval, f->opt.tsval, opts);
     } else {
         unsigned ix = (ts_ok ? 2u : 0u) | (sack_ok ? 1u : 0u);

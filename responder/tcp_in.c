@@ -99,6 +99,8 @@ static void negotiate(struct engine *e, struct flow *fl, const struct frame *f)
     const struct profile_answers *a = e->ans;
     fl->iss = a->isn.kind == ISG_PROFILE ? isn_for(e, f) : isngen_next(&a->isn, &e->gen, e->now_us);
     fl->sa = synack_answer(a, f);
+    if (fl->sa)   /* a probe the profile answers its own way: its seq and ack too */
+        seg_answer_seqack(fl->sa, f, fl->iss, &fl->iss, &fl->probe_ack);
     fl->ecn_syn = (f->flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR);
     fl->syn_res = f->th_res;
     fl->syn_urp = f->urp;

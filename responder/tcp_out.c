@@ -47,7 +47,7 @@ static void send_probe_synack(struct engine *e, struct flow *fl)
     ip_for_flow(e, fl, &ip);
     ip.id = next_ipid(e, &e->ans->ipid_synack, fl);
     struct tcp_spec t = {
-        .sport = fl->sport, .dport = fl->cport, .seq = fl->iss, .ack = fl->rcv_nxt,
+        .sport = fl->sport, .dport = fl->cport, .seq = fl->iss, .ack = fl->probe_ack,
         .opts = opts, .optlen = olen > 0 ? (size_t)olen : 0,
     };
     struct frame syn = { .th_res = fl->syn_res, .urp = fl->syn_urp };

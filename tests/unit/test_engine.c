@@ -12,6 +12,8 @@
 #include "engine.h"
 #include "mode.h"
 #include "reply.h"
+#include "nmapdb.h"
+#include "profile_ext.h"
 
 #define CLI  0xc6120001u   /* 198.18.0.1 */
 #define SRV  0xc612000au   /* 198.18.0.10 */
@@ -717,10 +719,52 @@ static void test_idle_close_stale(void **st)
     fx_free(x);
 }
 
+/* A personality whose answer to nmap's first probe sets its own seq and ack (S=Z, A=Z):
+ * the engine's SYN-ACK on the wire and the offline simulation (nmap_sim.c) must agree,
+ * since both go through seg_answer_seqack. */
+static void test_probe_answer_seq_ack_rules(void **st)
+{
+    (void)st;
+    static struct personality pers;
+    pers = *personality_builtin_find("windows7");
+    struct seg_answer *sa = &pers.ans.probe[NP_SEQ1];
+    assert_true(pers.ans.probe_mask & (1u << NP_SEQ1));
+    sa->seq = SEQR_ZERO;
+    sa->ack = ACKR_ZERO;
+    struct fx *x = fx_new("open", NULL);
+    engine_free(&x->e);
+    char err[512];
+    assert_int_equal(engine_init(&x->e, &x->rs, &pers.prof, &pers.ans, &x->as, NULL, smac, 1000, err), 0);
+    x->e.send = record;
+    x->e.ev.quiet = true;
+    /* nmap's SEQ1 probe: window 1, its option bytes (answers.c's table) */
+    static const uint8_t seq1[] = { 3, 3, 10, 1, 2, 4, 5, 0xb4, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 };
+    struct ip4_spec ip = { .saddr = CLI, .daddr = SRV, .ttl = 64, .id = 1 };
+    struct tcp_spec tcp = { .sport = 45000, .dport = 80, .seq = 777, .ack = 4242, .flags = TH_SYN, .win = 1,
+                            .opts = seq1, .optlen = sizeof seq1 };
+    size_t n = tmpl_tcp4_build(&x->t, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, NULL, 0);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    assert_int_equal(nmap_probe_of(&x->f), NP_SEQ1);
+    x->e.now_us = mono_us();
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 1);
+    struct frame r = out(0);
+    assert_int_equal(r.flags & (TH_SYN | TH_ACK), TH_SYN | TH_ACK);
+    assert_int_equal(r.seq, 0);
+    assert_int_equal(r.ack, 0);
+    static char buf[8192];
+    struct nmapdb_entry obs;
+    assert_true(nmapdb_simulate(&pers, 1, &obs, buf, sizeof buf));
+    assert_string_equal(nmapdb_get(&obs, NT_T1, "S"), "Z");
+    assert_string_equal(nmapdb_get(&obs, NT_T1, "A"), "Z");
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rst_mode),
+        cmocka_unit_test(test_probe_answer_seq_ack_rules),
         cmocka_unit_test(test_silent_mode),
         cmocka_unit_test(test_synack_fields),
         cmocka_unit_test(test_open_data_and_close),
