@@ -12,7 +12,8 @@ CFLAGS   += $(CSTD) $(WARN) $(OPT) -Iinclude
 LDLIBS   += -lpcap -lnet
 PY        = /usr/bin/python3
 
-LIB_SRC   = $(wildcard crafter/*.c) $(filter-out responder/main.c,$(wildcard responder/*.c))
+LIB_SRC   = $(wildcard crafter/*.c) $(filter-out responder/main.c,$(wildcard responder/*.c)) \
+            $(wildcard responder/local/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  = $(BUILD)/responder/main.o
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmds.h"
+#include "local.h"
 
 int main(int argc, char **argv)
 {
@@ -9,6 +10,10 @@ int main(int argc, char **argv)
         return craft_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "kill") == 0)
         return kill_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "local") == 0)
+        return local_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "try") == 0)
+        return try_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "respond") == 0)
         return respond_main(argc - 1, argv + 1);
     return respond_main(argc, argv);
