@@ -173,16 +173,10 @@ static void remove_stale(void)
         char tail;
         if (sscanf(i->if_name, "rc%ldl%u%c", &pid, &seq, &tail) != 2 || pid <= 0)
             continue;
-        char path[64], comm[32] = "";
-        snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (!fgets(comm, sizeof comm, f))
-                comm[0] = '\0';
-            fclose(f);
-        }
-        if (strncmp(comm, "rstcraft", 8) == 0)
-            continue;   /* a live instance (the janitor's name starts so too) */
+        /* alive: an instance still running (or a process that took the pid of a dead
+         * one: leave it rather than risk a live instance's link) */
+        if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+            continue;
         char err[300];
         if (IP(err, sizeof err, "link", "del", i->if_name) == 0)
             fprintf(stderr, "rstcraft: removed %s, left behind by rstcraft (pid %ld) which "
@@ -315,8 +309,10 @@ static void child(struct local_net *ln, pid_t parent, int ready_w, int go_r, loc
 static void child(struct local_net *ln, pid_t parent, int ready_w, int go_r, local_run_fn run,
                   void *arg)
 {
-    /* rstcraft killed: the responder stops too, and its namespace goes with it */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* rstcraft killed: the responder goes too, and its namespace with it. SIGKILL, not
+     * SIGTERM: the janitor is deleting the link meanwhile, and a responder whose interface
+     * vanished sees POLLERR at once from every ppoll, which then never takes the signal */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(3);
     if (ln->child_out >= 0 && dup2(ln->child_out, 1) < 0)
@@ -406,13 +402,12 @@ int local_net_up(struct local_net *ln, const struct addrset *addrs, local_run_fn
     }
     snprintf(ln->near, sizeof ln->near, "rc%ldl%u", (long)getpid(), ln->seq);
     snprintf(ln->far, sizeof ln->far, "rc%ldr%u", (long)getpid(), ln->seq);
-    /* one instance at a time picks its /24 and claims it with its address */
+    /* one instance at a time picks its /24 and claims it with its address (best effort:
+     * given capabilities rather than root, /run may not be ours to write) */
     int lock = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-        snprintf(err, errlen, "%s: %s", LOCK_PATH, strerror(errno));
-        if (lock >= 0)
-            close(lock);
-        return -1;
+    if (lock >= 0 && flock(lock, LOCK_EX) != 0) {
+        close(lock);
+        lock = -1;
     }
     int rc = -1, ready[2] = { -1, -1 }, go[2] = { -1, -1 };
     remove_stale();
@@ -433,7 +428,8 @@ int local_net_up(struct local_net *ln, const struct addrset *addrs, local_run_fn
     if (ln->child == 0) {
         close(ready[0]);
         close(go[1]);
-        close(lock);
+        if (lock >= 0)
+            close(lock);
         child(ln, parent, ready[1], go[0], run, arg);
     }
     close(ready[1]);
@@ -459,7 +455,8 @@ out:
         if (go[i] >= 0)
             close(go[i]);
     }
-    close(lock);
+    if (lock >= 0)
+        close(lock);
     if (rc != 0)
         local_net_down(ln, 0);
     return rc;
