@@ -101,7 +101,14 @@ static void banner(const struct local_net *ln, const struct resp_config *c,
         print_rule(&c->rules.v[i], label);
     }
     print_rule(&c->rules.dflt, c->rules.n ? "other ports" : "every port");
-    fprintf(stderr, "  watch: tcpdump -ni %s    stop: Ctrl-C (removes what it made)\n", ln->near);
+    unsigned port = 80;   /* an example: the first port a rule names */
+    for (unsigned p = 1; c->rules.n && p < 65536; p++)
+        if (portset_has(&c->rules.v[0].ports, (uint16_t)p)) {
+            port = p;
+            break;
+        }
+    fprintf(stderr, "  try: curl http://%s:%u/    watch: tcpdump -ni %s    stop: Ctrl-C "
+            "(removes what it made)\n", ip4_str(addrs->v[0], a), port, ln->near);
 }
 
 struct run_args {

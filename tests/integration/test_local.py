@@ -135,3 +135,18 @@ def test_needs_root(userns):
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 3 and len(lines) == 1, (r.returncode, r.stderr)
     assert "root" in lines[0] and "sudo" in lines[0] and "setcap" in lines[0], lines
+
+
+def test_responder_options_pass_through(userns, tmp_path):
+    # --profile, --json and -w reach the responder: a Windows TTL on the wire, in the file
+    from scapy.layers.inet import IP, TCP
+    from scapy.utils import rdpcap
+    pcap = tmp_path / "local.pcap"
+    loc = userns.local("-p", "443", "--mode", "rst", "--profile", "windows7", "--json",
+                       "-w", pcap)
+    assert "try: curl http://198.18.0.10:443/" in loc.stderr, loc.stderr
+    assert "profile windows7" in loc.stderr, loc.stderr
+    assert curl(userns, "--max-time", "3", f"http://{loc.address}:443/")[0] == 7
+    assert loc.stop() == 0, loc.stderr
+    rsts = [p for p in rdpcap(str(pcap)) if TCP in p and "R" in str(p[TCP].flags)]
+    assert rsts and rsts[0][IP].src == "198.18.0.10" and rsts[0][IP].ttl == 128, rsts
