@@ -117,6 +117,12 @@ def test_chosen_address(userns):
     assert loc.address == "198.19.7.7", loc.stderr
     assert curl(userns, "--max-time", "3", "http://198.19.7.7/")[0] == 7
     loc.stop()
+    # a block is one route
+    loc = userns.local("-a", "198.19.8.0/30", "-p", "80", "--mode", "rst")
+    routes = userns.leftovers()["routes"]
+    assert any(r.startswith("198.19.8.0/30 dev rc") for r in routes), routes
+    assert curl(userns, "--max-time", "3", "http://198.19.8.2/")[0] == 7
+    loc.stop()
 
 
 def test_usage_errors(userns):

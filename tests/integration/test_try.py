@@ -3,6 +3,7 @@ test makes ("the user's machine"). What curl reports is checked against what cur
 documented to say for each way the connection ends: 7 refused, 28 timed out, 56 reset,
 52 empty reply; the JUnit file is parsed as XML."""
 import json
+import signal
 import time
 import xml.etree.ElementTree as ET
 
@@ -105,3 +106,14 @@ def test_try_usage(userns):
         r = run_try(userns, *args, timeout=10)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and what in lines[0], (args, r.stderr)
+
+
+def test_try_interrupted(userns):
+    # Ctrl-C in the middle of a case: the client and the responder stop, nothing is left
+    p = userns.popen([RSTCRAFT, "try", "--cases", "silent,closed", "--", "sleep", "1017"])
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 130 and "interrupted" in err, (p.returncode, out, err)
+    assert not any(wait_clean(userns).values()), userns.leftovers()
+    assert userns.run(["pgrep", "-f", "sleep 1017"]).stdout.strip() == ""
