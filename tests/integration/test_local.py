@@ -2,7 +2,9 @@
 with nothing in it but lo). Real clients (curl, Python sockets) connect to the address it
 prints; after it stops, however it stops, nothing it made is left."""
 import os
+import shutil
 import signal
+import subprocess
 import time
 
 from lab import RSTCRAFT
@@ -156,3 +158,21 @@ def test_responder_options_pass_through(userns, tmp_path):
     assert loc.stop() == 0, loc.stderr
     rsts = [p for p in rdpcap(str(pcap)) if TCP in p and "R" in str(p[TCP].flags)]
     assert rsts and rsts[0][IP].src == "198.18.0.10" and rsts[0][IP].ttl == 128, rsts
+
+
+def test_capabilities_instead_of_root(userns, tmp_path):
+    # the setcap route the one-line error suggests: a copy of the binary with the three
+    # capabilities, run as nobody, makes its link (ip gets them as ambient) and answers
+    from tools import require
+    require("setcap", "setpriv")
+    os.chmod(tmp_path, 0o755)
+    binary = tmp_path / "rstcraft"
+    shutil.copy(RSTCRAFT, binary)
+    subprocess.run(["setcap", "cap_net_admin,cap_net_raw,cap_sys_admin+ep", str(binary)],
+                   check=True)
+    from localns import Local
+    loc = Local(userns, ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                         binary, "local", "-p", "80", "--mode", "rst"]).start()
+    assert curl(userns, "--max-time", "3", f"http://{loc.address}/")[0] == 7
+    assert loc.stop() == 0, loc.stderr
+    assert not any(wait_clean(userns).values()), userns.leftovers()
