@@ -41,6 +41,16 @@ const struct try_case *try_case_find(const char *name)
     return NULL;
 }
 
+/* A piece of the user's text for a one-line message: control characters become '?'. */
+static const char *shown(const char *s, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; i < len - 1 && s[i]; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 static const char *skip_ws(const char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -96,19 +106,22 @@ static int parse_cond(struct try_cond *c, const char *s, char *err, size_t errle
     else if (*unit && strcmp(unit, "s") != 0)
         goto bad;
     return 0;
-bad:
-    snprintf(err, errlen, "--expect: cannot read '%.64s' (expected exit==N, exit!=N, time<S, "
-             "time>S, hang or no-hang)", s);
+bad:;
+    char b[65];
+    snprintf(err, errlen, "--expect: cannot read '%s' (expected exit==N, exit!=N, time<S, "
+             "time>S, hang or no-hang)", shown(s, b, sizeof b));
     return -1;
 }
 
 int try_expect_parse(struct try_expect *e, const char *spec, char *err, size_t errlen)
 {
+    char b[65];
     memset(e, 0, sizeof *e);
     e->text = spec;
     const char *colon = strchr(spec, ':');
     if (!colon) {
-        snprintf(err, errlen, "--expect '%.64s': expected 'CASE: CONDITION, ...'", spec);
+        snprintf(err, errlen, "--expect '%s': expected 'CASE: CONDITION, ...'",
+                 shown(spec, b, sizeof b));
         return -1;
     }
     const char *name = skip_ws(spec);
@@ -116,12 +129,13 @@ int try_expect_parse(struct try_expect *e, const char *spec, char *err, size_t e
     while (len && (name[len - 1] == ' ' || name[len - 1] == '\t'))
         len--;
     if (len == 0 || len >= sizeof e->cases) {
-        snprintf(err, errlen, "--expect '%.64s': no case name before ':'", spec);
+        snprintf(err, errlen, "--expect '%s': no case name before ':'", shown(spec, b, sizeof b));
         return -1;
     }
     memcpy(e->cases, name, len);
     if (strcmp(e->cases, "*") != 0 && !try_case_find(e->cases)) {
-        snprintf(err, errlen, "--expect: no case '%s' (see rstcraft try --list-cases)", e->cases);
+        snprintf(err, errlen, "--expect: no case '%s' (see rstcraft try --list-cases)",
+                 shown(e->cases, b, sizeof b));
         return -1;
     }
     const char *p = colon + 1;
@@ -129,7 +143,7 @@ int try_expect_parse(struct try_expect *e, const char *spec, char *err, size_t e
         size_t n = strcspn(p, ",");
         char cond[64];
         if (n >= sizeof cond || e->n == sizeof e->c / sizeof e->c[0]) {
-            snprintf(err, errlen, "--expect '%.64s': too long", spec);
+            snprintf(err, errlen, "--expect '%s': too long", shown(spec, b, sizeof b));
             return -1;
         }
         memcpy(cond, p, n);
