@@ -30,6 +30,8 @@ struct try_expect {
     size_t          n;
     const char     *text;      /* as given */
 };
+/* A piece of the user's text for a one-line message: control characters become '?'. */
+const char *try_shown(const char *s, char *buf, size_t len);
 /* Parse one --expect; 0, or -1 with a message in err. */
 int try_expect_parse(struct try_expect *e, const char *spec, char *err, size_t errlen);
 

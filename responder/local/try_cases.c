@@ -41,8 +41,7 @@ const struct try_case *try_case_find(const char *name)
     return NULL;
 }
 
-/* A piece of the user's text for a one-line message: control characters become '?'. */
-static const char *shown(const char *s, char *buf, size_t len)
+const char *try_shown(const char *s, char *buf, size_t len)
 {
     size_t i = 0;
     for (; i < len - 1 && s[i]; i++)
@@ -109,7 +108,7 @@ static int parse_cond(struct try_cond *c, const char *s, char *err, size_t errle
 bad:;
     char b[65];
     snprintf(err, errlen, "--expect: cannot read '%s' (expected exit==N, exit!=N, time<S, "
-             "time>S, hang or no-hang)", shown(s, b, sizeof b));
+             "time>S, hang or no-hang)", try_shown(s, b, sizeof b));
     return -1;
 }
 
@@ -121,7 +120,7 @@ int try_expect_parse(struct try_expect *e, const char *spec, char *err, size_t e
     const char *colon = strchr(spec, ':');
     if (!colon) {
         snprintf(err, errlen, "--expect '%s': expected 'CASE: CONDITION, ...'",
-                 shown(spec, b, sizeof b));
+                 try_shown(spec, b, sizeof b));
         return -1;
     }
     const char *name = skip_ws(spec);
@@ -129,13 +128,13 @@ int try_expect_parse(struct try_expect *e, const char *spec, char *err, size_t e
     while (len && (name[len - 1] == ' ' || name[len - 1] == '\t'))
         len--;
     if (len == 0 || len >= sizeof e->cases) {
-        snprintf(err, errlen, "--expect '%s': no case name before ':'", shown(spec, b, sizeof b));
+        snprintf(err, errlen, "--expect '%s': no case name before ':'", try_shown(spec, b, sizeof b));
         return -1;
     }
     memcpy(e->cases, name, len);
     if (strcmp(e->cases, "*") != 0 && !try_case_find(e->cases)) {
         snprintf(err, errlen, "--expect: no case '%s' (see rstcraft try --list-cases)",
-                 shown(e->cases, b, sizeof b));
+                 try_shown(e->cases, b, sizeof b));
         return -1;
     }
     const char *p = colon + 1;
@@ -143,7 +142,7 @@ int try_expect_parse(struct try_expect *e, const char *spec, char *err, size_t e
         size_t n = strcspn(p, ",");
         char cond[64];
         if (n >= sizeof cond || e->n == sizeof e->c / sizeof e->c[0]) {
-            snprintf(err, errlen, "--expect '%s': too long", shown(spec, b, sizeof b));
+            snprintf(err, errlen, "--expect '%s': too long", try_shown(spec, b, sizeof b));
             return -1;
         }
         memcpy(cond, p, n);

@@ -78,8 +78,9 @@ static void list_cases(void)
 
 static int usage_err(const char *fmt, const char *arg)
 {
+    char shown[200];
     fprintf(stderr, "rstcraft try: ");
-    fprintf(stderr, fmt, arg);
+    fprintf(stderr, fmt, try_shown(arg, shown, sizeof shown));
     fprintf(stderr, " (see rstcraft try --help)\n");
     return 2;
 }
