@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -28,7 +30,7 @@
 #include "janitor.h"
 #include "local.h"
 
-#define LOCK_PATH "/run/rstcraft-local.lock"
+#define LOCK_NAME "rstcraft-local-lock"   /* abstract socket: one per network namespace */
 #define NEED_CAPS ((1u << CAP_NET_ADMIN) | (1u << CAP_NET_RAW) | (1u << CAP_SYS_ADMIN))
 
 /* ---- privileges ---- */
@@ -346,6 +348,27 @@ static void child(struct local_net *ln, pid_t parent, int ready_w, int go_r, loc
 
 /* ---- up and down ---- */
 
+/* One instance at a time picks its /24 and claims it with its address. The lock is an
+ * abstract socket name: per network namespace, the scope of what it guards, and gone with
+ * the process, so nothing is left on disk. Best effort: after 5 s, go on without. */
+static int lock_namespace(void)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    memcpy(sa.sun_path + 1, LOCK_NAME, sizeof LOCK_NAME - 1);
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + sizeof LOCK_NAME);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    for (int i = 0; fd >= 0 && i < 500; i++) {
+        if (bind(fd, (struct sockaddr *)&sa, len) == 0)
+            return fd;
+        if (errno != EADDRINUSE)
+            break;
+        sleep_ms(10);
+    }
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
 /* Routes for addrs: the largest aligned blocks, so a /24 is one route. */
 static int add_routes(const struct local_net *ln, const struct addrset *addrs, char *err,
                       size_t errlen)
@@ -402,13 +425,7 @@ int local_net_up(struct local_net *ln, const struct addrset *addrs, local_run_fn
     }
     snprintf(ln->near, sizeof ln->near, "rc%ldl%u", (long)getpid(), ln->seq);
     snprintf(ln->far, sizeof ln->far, "rc%ldr%u", (long)getpid(), ln->seq);
-    /* one instance at a time picks its /24 and claims it with its address (best effort:
-     * given capabilities rather than root, /run may not be ours to write) */
-    int lock = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock >= 0 && flock(lock, LOCK_EX) != 0) {
-        close(lock);
-        lock = -1;
-    }
+    int lock = lock_namespace();
     int rc = -1, ready[2] = { -1, -1 }, go[2] = { -1, -1 };
     remove_stale();
     if (pick_slot(ln, addrs, err, errlen) != 0 ||

@@ -2,6 +2,7 @@
 with nothing in it but lo). Real clients (curl, Python sockets) connect to the address it
 prints; after it stops, however it stops, nothing it made is left."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -175,4 +176,16 @@ def test_capabilities_instead_of_root(userns, tmp_path):
                          binary, "local", "-p", "80", "--mode", "rst"]).start()
     assert curl(userns, "--max-time", "3", f"http://{loc.address}/")[0] == 7
     assert loc.stop() == 0, loc.stderr
+    assert not any(wait_clean(userns).values()), userns.leftovers()
+
+
+def test_simultaneous_starts_differ(userns):
+    # three started at once: each picks its /24 under the namespace's lock
+    ps = [userns.popen([RSTCRAFT, "local", "--duration", "2"]) for _ in range(3)]
+    addrs = []
+    for p in ps:
+        out, err = p.communicate(timeout=20)
+        assert p.returncode == 0, err
+        addrs.append(re.search(r"answering for ([0-9.]+)", err).group(1))
+    assert sorted(addrs) == ["198.18.0.10", "198.18.1.10", "198.18.2.10"], addrs
     assert not any(wait_clean(userns).values()), userns.leftovers()
