@@ -62,7 +62,7 @@ void try_table_row(FILE *f, const struct try_result *r)
 {
     char ex[16], t[16], v[300], ev[35];
     snprintf(t, sizeof t, "%.2fs", r->secs);
-    cut(ev, sizeof ev, r->events[0] ? r->events : "(nothing)");
+    cut(ev, sizeof ev, r->events[0] ? r->events : "(no event)");
     fprintf(f, ROW, r->tc->name, ev, exit_str(r, ex, sizeof ex), r->ran ? t : "-",
             verdict_str(r, v, sizeof v), client_said(r));
 }
