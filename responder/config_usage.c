@@ -6,6 +6,8 @@
 
 static const char head[] =
 "usage: rstcraft [respond] -i IFACE -a ADDRS [options]\n"
+"       rstcraft local [options]     (on this machine: rstcraft local --help)\n"
+"       rstcraft try -- CLIENT ...   (your client, every case: try --help)\n"
 "       rstcraft craft [options]     (see rstcraft craft --help)\n"
 "       rstcraft kill [options]      (see rstcraft kill --help)\n"
 "\n"

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
+#include "janitor.h"
 #include "kguard.h"
 
 #define KG_ERRLEN 256   /* kguard_kernel_owned's err has no length: stay within this */
@@ -131,8 +132,7 @@ static unsigned emit_ports(struct sbuf *b, const struct portset *ps)
 /* ---- running nft ---- */
 static char nft_path[256];
 static char table_name[64];
-static int  janitor_fd = -1;   /* write end of the janitor's pipe */
-static pid_t janitor_pid = -1;
+static struct janitor jan = JANITOR_NONE;   /* deletes the table when we are gone */
 
 static bool find_nft(void)
 {
@@ -219,101 +219,23 @@ static void delete_table(void)
     run_nft(args, NULL, 0, -1);
 }
 
-static void close_from(int lo)
+static void delete_table_cb(void *arg)
 {
-    if (close_range((unsigned)lo, ~0u, 0) == 0)
-        return;
-    long max = sysconf(_SC_OPEN_MAX);
-    for (long fd = lo; fd < (max > 0 ? max : 65536); fd++)
-        close((int)fd);
-}
-
-/* The janitor: root, alone, waiting for the pipe to close. */
-static void janitor(int rfd) __attribute__((noreturn));
-static void janitor(int rfd)
-{
-    /* its own session: a signal to our process group (Ctrl-C, kill -9 -PGID) must not take
-     * the janitor down before the process it cleans up after */
-    setsid();
-    prctl(PR_SET_NAME, "rstcraft-janitor", 0, 0, 0);
-    struct sigaction ign = { .sa_handler = SIG_IGN };
-    sigaction(SIGINT, &ign, NULL);
-    sigaction(SIGTERM, &ign, NULL);
-    sigaction(SIGHUP, &ign, NULL);
-    sigaction(SIGQUIT, &ign, NULL);
-    sigaction(SIGPIPE, &ign, NULL);
-    struct sigaction dfl = { .sa_handler = SIG_DFL };
-    sigaction(SIGCHLD, &dfl, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    /* nothing but the pipe: no capture sockets, no pcap file, no caller's stdout */
-    if (rfd != 3) {
-        if (dup2(rfd, 3) < 0)
-            _exit(1);
-    }
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-    }
-    close_from(4);
-    if (chdir("/") != 0) {
-        /* harmless: only keeps a directory busy */
-    }
-    char c;
-    for (;;) {
-        ssize_t r = read(3, &c, 1);
-        if (r == 0 || (r < 0 && errno != EINTR))
-            break;
-    }
+    (void)arg;
     delete_table();
-    _exit(0);
 }
 
 static int start_janitor(char *err, size_t errlen)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        snprintf(err, errlen, "--kernel-guard: pipe: %s", strerror(errno));
-        return -1;
-    }
-    fflush(NULL);   /* buffered output must not be written twice */
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "--kernel-guard: fork: %s", strerror(errno));
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (pid == 0)
-        janitor(p[0]);
-    close(p[0]);
-    janitor_fd = p[1];     /* CLOEXEC: nft and any other exec'd child must not hold it */
-    janitor_pid = pid;
-    return 0;
+    char e2[200];
+    if (janitor_start(&jan, delete_table_cb, NULL, e2, sizeof e2) == 0)
+        return 0;
+    snprintf(err, errlen, "--kernel-guard: %s", e2);
+    return -1;
 }
 
-static void stop_janitor(void)
-{
-    if (janitor_fd >= 0) {
-        close(janitor_fd);
-        janitor_fd = -1;
-    }
-    if (janitor_pid > 0) {
-        /* it runs one nft and exits; waiting makes "the table is gone" true on return,
-         * but a stuck nft must not hang our exit */
-        for (int i = 0; i < 300; i++) {
-            pid_t r = waitpid(janitor_pid, NULL, WNOHANG);
-            if (r == janitor_pid || (r < 0 && errno != EINTR))
-                break;
-            struct timespec ts = { 0, 10 * 1000000L };
-            nanosleep(&ts, NULL);
-        }
-        janitor_pid = -1;
-    }
-}
+/* it runs one nft and exits */
+static void stop_janitor(void) { janitor_finish(&jan, 3000); }
 
 /* nft's own complaint, first line, from the memfd that caught its output. */
 static void nft_complaint(int fd, char *out, size_t outlen)
@@ -375,7 +297,7 @@ int kguard_nft_install(const struct addrset *s, const struct portset *ports, cha
         snprintf(err, errlen, "--kernel-guard: out of memory");
         return -1;
     }
-    if (janitor_pid < 0 && start_janitor(err, errlen) != 0) {
+    if (jan.pid < 0 && start_janitor(err, errlen) != 0) {
         free(b.p);
         return -1;
     }
@@ -404,7 +326,7 @@ int kguard_nft_install(const struct addrset *s, const struct portset *ports, cha
 
 void kguard_nft_remove(void)
 {
-    if (janitor_pid < 0)
+    if (jan.pid < 0)
         return;
     /* after -Z we may no longer delete it ourselves: the janitor, still root, will */
     if (geteuid() == 0)

@@ -2,16 +2,18 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmds.h"
+#include "local.h"
+
+static const struct { const char *name; int (*run)(int argc, char **argv); } commands[] = {
+    { "respond", respond_main }, { "craft", craft_main }, { "kill", kill_main },
+    { "censor", censor_main },   { "local", local_main }, { "try", try_main },
+};
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "craft") == 0)
-        return craft_main(argc - 1, argv + 1);
-    if (argc > 1 && strcmp(argv[1], "kill") == 0)
-        return kill_main(argc - 1, argv + 1);
-    if (argc > 1 && strcmp(argv[1], "censor") == 0)
-        return censor_main(argc - 1, argv + 1);
-    if (argc > 1 && strcmp(argv[1], "respond") == 0)
-        return respond_main(argc - 1, argv + 1);
+    if (argc > 1)
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].run(argc - 1, argv + 1);
     return respond_main(argc, argv);
 }
