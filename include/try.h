@@ -10,7 +10,7 @@
 struct try_case {
     const char *name;
     const char *what;          /* what the server does, for the report */
-    const char *args[8];       /* responder options after -p PORT (NULL-terminated) */
+    const char *args[10];      /* responder options after -p PORT (NULL-terminated) */
     bool        filler;        /* a connection of ours fills the accept queue first */
     bool        kill_client;   /* rstcraft kill resets the client at its first data */
 };

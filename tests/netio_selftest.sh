@@ -43,9 +43,9 @@ inp()  { ip netns exec "$P" "$@"; }
 # ---- the driver ----
 mkdir -p build/tools
 if [ ! -x build/tools/netio_probe ] || [ tests/tools/netio_probe.c -nt build/tools/netio_probe ] ||
-   [ build/libcrafter.a -nt build/tools/netio_probe ]; then
+   [ build/libresponder.a -nt build/tools/netio_probe ]; then
     cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Iinclude \
-       -o build/tools/netio_probe tests/tools/netio_probe.c build/libcrafter.a -lpcap -lnet ||
+       -o build/tools/netio_probe tests/tools/netio_probe.c build/libresponder.a build/libcrafter.a -lpcap -lnet ||
         { echo "netio_selftest: cannot build the driver" >&2; exit 2; }
 fi
 # a copy nobody can run too (the privilege tests)

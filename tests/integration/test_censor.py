@@ -235,3 +235,66 @@ def test_missing_interface_exit_3(lab):
     r = lab.run("s", [RSTCRAFT, "censor", "-i", "nosuch0", "--host", "x"], timeout=10)
     assert r.returncode == 3, r
     assert r.stderr.count("\n") == 1 and "nosuch0" in r.stderr, r.stderr
+
+
+# The evasion moves of Geneva and INTANG, made by a real client kernel (the insertion
+# packets with scapy on the client's own 4-tuple), against each tracking model. A move
+# "evades" when the blocked request gets its answer.
+MOVE_CLIENT = r"""
+import socket, sys, time
+from scapy.all import IP, TCP, AsyncSniffer, send, conf
+conf.verb = 0
+ip, port, move = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sn = AsyncSniffer(iface="c0", filter=f"tcp and dst host {ip} and dst port {port}", count=1)
+sn.start()
+time.sleep(0.3)
+s = socket.socket()
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.connect((ip, port))
+sn.join(timeout=3)
+syn = sn.results[0]
+sport, nxt = syn[TCP].sport, syn[TCP].seq + 1
+if move == "low-ttl-rst":
+    # a teardown reset the server never gets (its firewall drops TTL < 10: "expired")
+    send(IP(dst=ip, ttl=3) / TCP(sport=sport, dport=port, flags="R", seq=nxt))
+elif move == "second-syn":
+    send(IP(dst=ip) / TCP(sport=sport, dport=port, flags="S", seq=(nxt + 123456789) % 2**32))
+time.sleep(0.1)
+req = b"GET / HTTP/1.1\r\nHost: blocked.test\r\n\r\n"
+if move == "split":
+    s.sendall(req[:18]); time.sleep(0.1); s.sendall(req[18:])
+else:
+    s.sendall(req)
+s.settimeout(3)
+try:
+    print("answered" if s.recv(4096) else "closed")
+except ConnectionResetError:
+    print("reset")
+except OSError as e:
+    print("error", e)
+"""
+
+EVADES = {   # model -> the moves that evade it (tests/unit/test_censor_engine.c, same table)
+    "strict": set(),
+    "syn-only": {"split", "second-syn"},
+    "teardown": {"low-ttl-rst", "second-syn"},
+    "reassemble": {"second-syn"},
+}
+
+
+@pytest.mark.parametrize("model", list(EVADES))
+def test_evasion_moves_against_tracking_models(lab, servers, model):
+    lab.run("k", ["nft", "add table inet rcttl; add chain inet rcttl in { type filter hook input "
+                  "priority 0; }; add rule inet rcttl in ip ttl < 10 tcp flags rst drop"], check=True)
+    try:
+        for move in ("none", "low-ttl-rst", "split", "second-syn"):
+            with censor(lab, "--host", "blocked.test", "--residual", "0", "--tcb", model) as c:
+                r = lab.run("c", ["/usr/bin/python3", "-c", MOVE_CLIENT, KERNEL_IP, str(HTTP_PORT), move],
+                            timeout=30)
+            got = r.stdout.strip()
+            evaded = move in EVADES[model]
+            assert got == ("answered" if evaded else "reset"), (model, move, got, r.stderr[-300:])
+            fired = [e for e in c.events if e["event"] == "trigger"]
+            assert bool(fired) != evaded, (model, move, c.events)
+    finally:
+        lab.run("k", ["nft", "delete table inet rcttl"])

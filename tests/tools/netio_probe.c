@@ -1,7 +1,7 @@
 /* A small driver for the wire and safety pieces (netio, arp, kguard, privdrop), used by
  * tests/netio_selftest.sh. Build by hand:
  *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -o build/tools/netio_probe \
- *      tests/tools/netio_probe.c build/libcrafter.a -lpcap -lnet
+ *      tests/tools/netio_probe.c build/libresponder.a build/libcrafter.a -lpcap -lnet
  *
  *   netio_probe open IFACE                      open and close; print the error if any
  *   netio_probe answer IFACE ADDRS [-w PCAP] [-Z USER] [-t SECONDS]
