@@ -139,8 +139,10 @@ int censor_main(int argc, char **argv)
             censor_tick(&L.c, now);
             next_tick = now + 1000000000ull;
         }
+        /* spinning reads the ring in place with no system call per turn; sleeping waits
+         * for a frame, or for the next second's timers */
         struct pollfd p = { .fd = L.net.fd, .events = POLLIN };
-        if (poll(&p, 1, L.c.o.busy_poll ? 0 : 100) < 0 && errno != EINTR) {
+        if (!L.c.o.busy_poll && poll(&p, 1, 100) < 0 && errno != EINTR) {
             fprintf(stderr, "rstcraft censor: poll: %s\n", strerror(errno));
             goto out;
         }
