@@ -14,15 +14,8 @@
 #include "profile.h"
 #include "profile_ext.h"
 #include "rules.h"
+#include "mode.h"
 
-/* Accept-queue counters of backlog listeners, keyed by (address, port). */
-struct listenq {
-    uint32_t addr;
-    uint16_t port;
-    uint16_t used;            /* 0: empty slot */
-    uint32_t count;
-};
-#define LISTENQ_SLOTS 4096
 
 struct engine {
     const struct ruleset *rules;
@@ -44,7 +37,7 @@ struct engine {
     uint64_t  now_us;         /* monotonic, updated per batch */
     uint64_t  isn_key[2];     /* SipHash key for ISNs and timestamp offsets */
     uint64_t  rng;
-    struct listenq lq[LISTENQ_SLOTS];
+    void     *mode_state[MODE_MAX];   /* each mode's own (mode_ops.init), by mode_index */
     uint64_t  rx_frames, rx_malformed, rx_ignored, tx_frames;
     uint8_t   txbuf[FRAME_MAX];
 };
@@ -74,7 +67,8 @@ void engine_app_abort(struct engine *e, struct flow *fl, enum ev_kind why);
 /* The application writes n bytes (echo). */
 void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n);
 /* The accept-queue counter of (addr, port); NULL when the table is full. */
-uint32_t *engine_listenq(struct engine *e, uint32_t addr, uint16_t port);
+/* The state mode m made for this engine (mode_ops.init), NULL when it has none. */
+void *engine_mode_state(struct engine *e, const struct mode_ops *m);
 /* An event about fl, addresses and mode filled in. */
 struct ev flow_ev(const struct flow *fl, enum ev_kind k);
 /* Report an event about fl. */

@@ -45,22 +45,19 @@ struct flow {
     uint8_t  rtx;             /* retransmissions so far */
     uint8_t  snd_wscale, rcv_wscale;
     bool     ws_ok, sack_ok, ts_ok;
-    bool     app_read_done;   /* the emulated application did its one read */
     bool     app_closed;
-    bool     holds_slot;      /* counted in a backlog accept queue */
-    bool     doomed;          /* backlog overflow: the final ACK gets RST */
     bool     peer_fin;
     bool     ecn_syn;         /* the SYN asked for ECN (ECE|CWR) */
     uint8_t  syn_res;         /* the SYN's reserved bits and urgent pointer, for stacks that */
     uint16_t syn_urp;         /* echo them (nmap's Q quirks) */
     uint16_t peer_mss;
     uint16_t ip_id;
+    _Alignas(8) unsigned char mode_flow[8];   /* the mode's own (MODE_FLOW in mode.h); never read here */
     uint32_t iss, snd_una, snd_nxt, snd_wnd;
     uint32_t probe_ack;       /* the SYN-ACK's ack when sa's rules set it (nmap's A test) */
     uint32_t irs, rcv_nxt;
     uint32_t ts_recent, ts_off;
     uint32_t unread;          /* in-order bytes the application has not read */
-    uint32_t synack_delay_us; /* delay mode: hold the SYN-ACK this long */
     uint8_t  nofo;            /* out-of-order ranges held (sequence only, data discarded) */
     struct { uint32_t l, r; } ofo[4];
     /* the reply (reply.c): where this flow is in its rule's shared reply bytes */

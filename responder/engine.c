@@ -59,12 +59,25 @@ int engine_init(struct engine *e, const struct ruleset *rules, const struct prof
         snprintf(err, NETIO_ERRLEN, "%s", "cannot reserve the flow table (--max-flows too large for this machine)");
         return -1;
     }
+    const struct mode_ops *const *m = mode_all();
+    for (int i = 0; m[i]; i++)
+        if (m[i]->init && !(e->mode_state[i] = m[i]->init())) {
+            snprintf(err, NETIO_ERRLEN, "out of memory for the %s mode's state", m[i]->name);
+            engine_free(e);
+            return -1;
+        }
     e->now_us = mono_us();
     return 0;
 }
 
 void engine_free(struct engine *e)
 {
+    const struct mode_ops *const *m = mode_all();
+    for (int i = 0; m[i]; i++)
+        if (m[i]->close && e->mode_state[i]) {
+            m[i]->close(e->mode_state[i]);
+            e->mode_state[i] = NULL;
+        }
     flowtab_free(&e->ft);
 }
 
@@ -263,21 +276,12 @@ void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, siz
     }
 }
 
-uint32_t *engine_listenq(struct engine *e, uint32_t addr, uint16_t port)
+_Static_assert(sizeof(((struct flow *)0)->mode_flow) == MODE_FLOW_BYTES, "mode.h and flow.h disagree");
+
+void *engine_mode_state(struct engine *e, const struct mode_ops *m)
 {
-    uint32_t h = (addr * 2654435761u ^ port * 40503u) & (LISTENQ_SLOTS - 1);
-    for (uint32_t i = 0; i < LISTENQ_SLOTS; i++) {
-        struct listenq *q = &e->lq[(h + i) & (LISTENQ_SLOTS - 1)];
-        if (!q->used) {
-            q->used = 1;
-            q->addr = addr;
-            q->port = port;
-            return &q->count;
-        }
-        if (q->addr == addr && q->port == port)
-            return &q->count;
-    }
-    return NULL;
+    int i = mode_index(m);
+    return i < 0 ? NULL : e->mode_state[i];
 }
 
 struct ev flow_ev(const struct flow *fl, enum ev_kind k)

@@ -4,12 +4,11 @@
 #include "mode.h"
 #include "mode_open.h"
 
-static enum syn_verdict delay_on_syn(struct engine *e, const struct rule *r, struct flow *fl,
-                                     const struct frame *f)
+static struct syn_decision delay_on_syn(struct engine *e, const struct rule *r, struct flow *fl,
+                                        const struct frame *f)
 {
-    (void)e; (void)f;
-    fl->synack_delay_us = r->p.delay_ms * 1000u;
-    return SYN_ACCEPT;
+    (void)e; (void)f; (void)fl;
+    return (struct syn_decision){ SYN_ACCEPT, r->p.delay_ms * 1000u };
 }
 
 const struct mode_ops mode_delay = {

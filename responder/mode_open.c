@@ -6,11 +6,11 @@
 #include "mode_open.h"
 #include "reply.h"
 
-enum syn_verdict open_on_syn(struct engine *e, const struct rule *r, struct flow *fl,
-                             const struct frame *f)
+struct syn_decision open_on_syn(struct engine *e, const struct rule *r, struct flow *fl,
+                                const struct frame *f)
 {
     (void)e; (void)r; (void)fl; (void)f;
-    return SYN_ACCEPT;
+    return (struct syn_decision){ SYN_ACCEPT, 0 };
 }
 
 void open_on_data(struct engine *e, const struct rule *r, struct flow *fl,

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "mode.h"
-enum syn_verdict open_on_syn(struct engine *e, const struct rule *r, struct flow *fl, const struct frame *f);
+struct syn_decision open_on_syn(struct engine *e, const struct rule *r, struct flow *fl, const struct frame *f);
 void open_on_data(struct engine *e, const struct rule *r, struct flow *fl, const uint8_t *data, size_t n, bool psh);
 void open_on_app_timer(struct engine *e, const struct rule *r, struct flow *fl);
 void open_on_peer_fin(struct engine *e, const struct rule *r, struct flow *fl);

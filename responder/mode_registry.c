@@ -13,6 +13,16 @@ static const struct mode_ops *const modes[] = {
 
 const struct mode_ops *const *mode_all(void) { return modes; }
 
+_Static_assert(sizeof modes / sizeof modes[0] - 1 <= MODE_MAX, "raise MODE_MAX");
+
+int mode_index(const struct mode_ops *m)
+{
+    for (int i = 0; modes[i]; i++)
+        if (modes[i] == m)
+            return i;
+    return -1;
+}
+
 const struct mode_ops *mode_find(const char *name)
 {
     for (size_t i = 0; modes[i]; i++)

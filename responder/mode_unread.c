@@ -10,11 +10,16 @@
 #include "mode_open.h"
 #include "reply.h"
 
+/* The emulated application's one read, per connection. */
+struct unread_flow { bool read_done; };
+_Static_assert(sizeof(struct unread_flow) <= MODE_FLOW_BYTES, "unread's flow state must fit");
+
 static void app_read_and_close(struct engine *e, const struct rule *r, struct flow *fl)
 {
-    if (fl->app_read_done)
+    struct unread_flow *u = MODE_FLOW(fl, struct unread_flow);
+    if (u->read_done)
         return;
-    fl->app_read_done = true;
+    u->read_done = true;
     engine_app_read(e, fl, r->p.read_bytes);
     reply_start(e, fl, true);   /* the reply, if any, then the close */
 }
@@ -23,7 +28,7 @@ static void unread_on_data(struct engine *e, const struct rule *r, struct flow *
                            const uint8_t *data, size_t n, bool psh)
 {
     (void)data; (void)n;
-    if (fl->app_read_done)
+    if (MODE_FLOW(fl, struct unread_flow)->read_done)
         return;
     /* a write ends with PSH (tcp_push); until then more of it is on the way, and the
      * emulated read() should see it all, as the kernel's wake-up latency lets it. The

@@ -141,11 +141,12 @@ static void listen_syn(struct engine *e, const struct frame *f, const struct rul
         event_for_frame(e, f, r, EV_SILENT_DROP, -1);
         return;
     }
-    switch (r->mode->on_syn(e, r, fl, f)) {
+    struct syn_decision d = r->mode->on_syn(e, r, fl, f);
+    switch (d.verdict) {
     case SYN_ACCEPT:
-        if (fl->synack_delay_us) {
+        if (d.synack_delay_us) {
             fl->state = ST_SYN_PENDING;
-            timer_arm(&e->ft, fl, TM_SYNACK, fl->syn_us + fl->synack_delay_us);
+            timer_arm(&e->ft, fl, TM_SYNACK, fl->syn_us + d.synack_delay_us);
         } else {
             tcp_synack_first(e, fl);
         }
@@ -241,7 +242,7 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
         return;
     }
     const struct mode_ops *m = mode_of(fl);
-    if (fl->doomed || (m->on_established && !m->on_established(e, fl->rule, fl))) {
+    if (m->on_established && !m->on_established(e, fl->rule, fl)) {
         /* accept queue overflow with tcp_abort_on_overflow: the final ACK gets RST */
         int out = tcp_send_reset_for(e, f);
         engine_event(e, fl, EV_BACKLOG_RESET, fl_flags, (uint32_t)f->payload_len, out);
