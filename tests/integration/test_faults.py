@@ -1,0 +1,141 @@
+"""Faults under a running responder, as a user meets them: the link going down and up (with
+and without an MTU change), the MAC changing, the interface deleted or renamed. After a
+flap the responder answers at once, sleeps while idle and stops on SIGINT with its counts
+and a readable -w file; a deleted interface ends it with one line and exit 1, and the
+kernel guard's table goes with it."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from lab import CLIENT_IP, RESP_IP, tcp_pkts
+
+PORT = 9000
+XADDR = "198.18.0.20"
+
+
+def cpu_seconds(pid):
+    """utime + stime of pid, from /proc (fields 14 and 15, in clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_stderr(resp, text, timeout=3.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        hits = [ln for ln in resp.err_lines if text in ln]
+        if hits:
+            return hits
+        time.sleep(0.02)
+    return []
+
+
+def link(lab, *args):
+    lab.run("r", ["ip", "link", "set", "r0"] + list(args), check=True)
+
+
+@pytest.mark.parametrize("mtu", [None, 1400], ids=["flap", "flap+mtu"])
+def test_link_flap(lab, mtu):
+    out = lab.tmp / f"flap-{mtu}.pcap"
+    try:
+        with lab.responder("-p", PORT, "--mode", "rst", "-w", out) as resp:
+            r0 = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            assert r0["errno"] == "ECONNREFUSED", r0
+            link(lab, "down")
+            assert wait_stderr(resp, "r0: link down"), resp.stderr
+            time.sleep(1.0)
+            link(lab, "up")
+            if mtu:
+                link(lab, "mtu", str(mtu))
+            t_up = time.monotonic()
+            r1 = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            answered_after = time.monotonic() - t_up
+            assert r1["errno"] == "ECONNREFUSED", r1
+            assert answered_after < 1.0, answered_after
+            up = wait_stderr(resp, "r0: link up again after")
+            assert len(up) == 1 and len(wait_stderr(resp, "link down")) == 1, resp.stderr
+            if mtu:
+                assert wait_stderr(resp, f"r0: MTU now {mtu}"), resp.stderr
+
+            # idle after the flap: asleep, not spinning
+            time.sleep(0.2)
+            c0 = cpu_seconds(resp.p.pid)
+            time.sleep(2.0)
+            busy = (cpu_seconds(resp.p.pid) - c0) / 2.0
+            assert busy < 0.01, f"idle responder used {busy:.1%} of a core after the flap"
+
+            t_int = time.monotonic()
+            rc = resp.stop(signal.SIGINT, timeout=1.0)
+            stopped_after = time.monotonic() - t_int
+    finally:
+        link(lab, "up")
+        link(lab, "mtu", "1500")
+    print(f"answered {answered_after * 1e3:.1f} ms after link up; idle CPU {busy:.2%}; "
+          f"SIGINT to exit {stopped_after * 1e3:.0f} ms")
+    assert rc == 0, resp.stderr
+    assert resp.counts() == {"closed-port": 2}, resp.stderr
+    t = subprocess.run(["tcpdump", "-nr", str(out)], capture_output=True, text=True, timeout=10)
+    assert t.returncode == 0, t.stderr
+    assert f"{RESP_IP}.{PORT} > {CLIENT_IP}.{r1['sport']}" in t.stdout, t.stdout
+
+
+def test_mac_change_followed(lab):
+    old = lab.resp_mac
+    new = "02:00:5e:00:53:99"
+    try:
+        with lab.responder("-p", PORT, "--mode", "rst") as resp, \
+                lab.capture("c", "c0", f"tcp port {PORT}") as cap:
+            link(lab, "address", new)
+            assert wait_stderr(resp, f"r0: MAC now {new}"), resp.stderr
+            lab.run("c", ["ip", "neigh", "flush", "dev", "c0"], check=True)
+            r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            assert r["errno"] == "ECONNREFUSED", r
+    finally:
+        link(lab, "address", old)
+    rst = tcp_pkts(cap.packets, src=RESP_IP)
+    assert rst and all(p.src == new for p in rst), [(p.src, p.summary()) for p in rst]
+
+
+def own_link(lab):
+    """x0, a veth of the responder's namespace alone (its peer x1 there too), holding
+    XADDR so that --kernel-guard has a table to install."""
+    lab.run("r", ["ip", "link", "del", "x0"])
+    lab.run("r", ["ip", "link", "add", "x0", "type", "veth", "peer", "name", "x1"], check=True)
+    for i in ("x0", "x1"):
+        lab.run("r", ["ip", "link", "set", i, "up"], check=True)
+    lab.run("r", ["ip", "addr", "add", f"{XADDR}/32", "dev", "x0"], check=True)
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+def test_interface_vanishes(lab, how):
+    own_link(lab)
+    try:
+        with lab.responder("--kernel-guard", addr=XADDR, iface="x0") as resp:
+            assert "rstcraft_" in lab.run("r", ["nft", "list", "tables"]).stdout
+            t0 = time.monotonic()
+            if how == "deleted":
+                lab.run("r", ["ip", "link", "del", "x0"], check=True)
+            else:
+                lab.run("r", ["ip", "link", "set", "x0", "down"], check=True)
+                lab.run("r", ["ip", "link", "set", "x0", "name", "y0"], check=True)
+            try:
+                rc = resp.p.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"still running 1 s after x0 was {how}: {resp.stderr!r}")
+            took = time.monotonic() - t0
+            resp.stop()
+    finally:
+        lab.run("r", ["ip", "link", "del", "x0"])
+        lab.run("r", ["ip", "link", "del", "y0"])
+    print(f"exit {rc} {took * 1e3:.0f} ms after x0 was {how}")
+    assert rc == 1, resp.stderr
+    after_ready = [ln for ln in resp.err_lines if not ln.startswith("rstcraft: ready")]
+    if how == "renamed":
+        after_ready = [ln for ln in after_ready if "link down" not in ln]
+    want = "was deleted" if how == "deleted" else "was renamed to y0"
+    assert len(after_ready) == 1 and want in after_ready[0], resp.stderr
+    assert "rstcraft_" not in lab.run("r", ["nft", "list", "tables"]).stdout
+
