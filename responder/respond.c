@@ -175,6 +175,23 @@ static int install_signals(sigset_t *unblocked)
     return signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/* Events waiting for a slow reader: at most this much (~1,000 lines), then they are dropped
+ * and counted; a reader that keeps up never has more than a line or two here. */
+#define EV_SINK_BYTES (256 * 1024)
+
+/* Write the events the reader takes now; false when it went away (stop, as SIGPIPE would,
+ * but through the ordinary end: counts printed, guard removed, -w closed). */
+static bool events_out(struct evout *o)
+{
+    if (o->len)
+        ev_flush(o);
+    if (o->broken && !stop_signal) {
+        fprintf(stderr, "rstcraft: stdout was closed by its reader; stopping\n");
+        stop_signal = SIGPIPE;
+    }
+    return !o->broken;
+}
+
 static void take_signal(int sfd)
 {
     struct signalfd_siginfo si;
@@ -219,6 +236,7 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
             if ((c->count && e->ev.total >= c->count) || (end && e->now_us >= end))
                 break;
             netio_dispatch(nio, rx_frame, &l);
+            events_out(&e->ev);
             if (e->now_us >= next_link) {
                 next_link = e->now_us + 10000;
                 if (!link_changed(e, nio, c, POLLERR, err))
@@ -227,15 +245,19 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
         }
         return 0;
     }
-    enum { P_CAP, P_LINK, P_SIG, P_N };
+    enum { P_CAP, P_LINK, P_SIG, P_OUT, P_N };
     struct pollfd pfd[P_N] = {
         [P_CAP] = { .fd = nio->fd, .events = POLLIN },
         [P_LINK] = { .fd = nio->lw.fd, .events = POLLIN },
         [P_SIG] = { .fd = sfd, .events = POLLIN },
+        [P_OUT] = { .fd = -1, .events = POLLOUT },
     };
     while (!stop_signal) {
         uint64_t next = engine_timers(e);
         netio_flush_tx(nio);
+        if (!events_out(&e->ev))
+            break;
+        pfd[P_OUT].fd = e->ev.len ? e->ev.fd : -1;
         if (c->count && e->ev.total >= c->count)
             break;
         uint64_t now = mono_us();
@@ -330,6 +352,9 @@ int respond_main(int argc, char **argv)
     e.ev.out = stdout;
     e.ev.json = c.json;
     e.ev.quiet = c.quiet;
+    if (!c.quiet && ev_sink_open(&e.ev, STDOUT_FILENO, EV_SINK_BYTES) != 0)
+        fprintf(stderr, "rstcraft: warning: events written as they come (no buffer for stdout): "
+                "a slow reader will slow the answers\n");
     if (!c.no_probe)
         arp_announce(&nio, &c.addrs, mac);
     char a[16];
@@ -340,8 +365,12 @@ int respond_main(int argc, char **argv)
     ran = true;
     code = run(&e, &nio, &c, &unblocked, sfd, err);
     netio_flush(&nio);
+    ev_sink_close(&e.ev);
     if (code == 0)
         ev_print_counts(&e.ev, stderr);
+    if (code == 0 && e.ev.dropped)
+        fprintf(stderr, "rstcraft: events dropped (slow reader): %llu\n",
+                (unsigned long long)e.ev.dropped);
 out_nio:
     kguard_nft_remove();
     netio_close(&nio);

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lab import CLIENT_IP, RESP_IP, tcp_pkts
+from lab import CLIENT_IP, RESP_IP, RSTCRAFT, tcp_pkts
 
 PORT = 9000
 XADDR = "198.18.0.20"
@@ -95,6 +95,7 @@ def test_mac_change_followed(lab):
             assert r["errno"] == "ECONNREFUSED", r
     finally:
         link(lab, "address", old)
+        lab.run("c", ["ip", "neigh", "flush", "dev", "c0"], check=True)
     rst = tcp_pkts(cap.packets, src=RESP_IP)
     assert rst and all(p.src == new for p in rst), [(p.src, p.summary()) for p in rst]
 
@@ -139,3 +140,57 @@ def test_interface_vanishes(lab, how):
     assert len(after_ready) == 1 and want in after_ready[0], resp.stderr
     assert "rstcraft_" not in lab.run("r", ["nft", "list", "tables"]).stdout
 
+
+
+def test_stdout_never_read(lab):
+    """stdout into a FIFO whose reader never reads: 5,000 events later a client is still
+    answered at once, and the events that found no room are counted at exit."""
+    fifo = lab.tmp / "events.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)     # held open, never read
+    try:
+        with open(fifo, "w") as w:
+            resp = lab.responder("-p", PORT, "--mode", "rst", stdout=w)
+            with resp:
+                c = lab.run("c", [RSTCRAFT, "craft", RESP_IP, "-p", PORT, "-c", "5000",
+                                  "--rate", "5000", "--wait", "200", "-q"], timeout=30)
+                assert c.returncode in (0, 1), c.stderr
+                t0 = time.monotonic()
+                r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+                took = time.monotonic() - t0
+                assert r["errno"] == "ECONNREFUSED", r
+                assert r["elapsed_ms"] < 100, r
+                rc = resp.stop(signal.SIGINT, timeout=2.0)
+    finally:
+        os.close(reader)
+    print(f"client answered in {r['elapsed_ms']} ms ({took * 1e3:.0f} ms with the client's "
+          f"start) after 5,000 events; {resp.stderr.splitlines()[-2:]}")
+    assert rc == 0, resp.stderr
+    counts = resp.counts()
+    assert counts and counts.get("closed-port", 0) >= 5000, resp.stderr
+    dropped = [ln for ln in resp.err_lines if ln.startswith("rstcraft: events dropped (slow reader): ")]
+    assert len(dropped) == 1 and int(dropped[0].rsplit(" ", 1)[1]) > 0, resp.stderr
+
+
+def test_stdout_reader_exits(lab):
+    """rstcraft ... | head -1: the next event after head is gone ends it cleanly (exit 0,
+    counts printed), and the kernel guard's table goes with it."""
+    own_link(lab)
+    try:
+        sh = (f"{RSTCRAFT} -i x0 -a {XADDR} --no-probe --kernel-guard --json | head -1; "
+              "echo pipestatus=${PIPESTATUS[0]} >&2")
+        p = lab.popen("r", ["bash", "-c", sh])
+        time.sleep(0.5)
+        assert "rstcraft_" in lab.run("r", ["nft", "list", "tables"]).stdout
+        # two SYNs on x1 (the other end of x0): the first for head, the second finds it gone
+        for sport in (40001, 40002):
+            lab.run("r", [RSTCRAFT, "craft", XADDR, "-i", "x1", "--src", "198.18.0.21",
+                          "-s", str(sport), "-p", "80", "-c", "1", "--wait", "100", "-q"])
+            time.sleep(0.2)
+        out, err = p.communicate(timeout=3)
+    finally:
+        lab.run("r", ["ip", "link", "del", "x0"])
+    assert out.count("\n") == 1 and '"closed-port"' in out, out
+    assert "pipestatus=0" in err, err
+    assert "stdout was closed by its reader" in err and "rstcraft: counts:" in err, err
+    assert "rstcraft_" not in lab.run("r", ["nft", "list", "tables"]).stdout
