@@ -147,7 +147,7 @@ int craft_run_ring(struct craft_run *r)
         return 3;
     }
     bool track = !o->flood;
-    pcap_dumper_t *dump = r->net.dumper;
+    bool dump = r->net.dumper != NULL;
     uint64_t count = o->count ? o->count : UINT64_MAX;
     uint64_t i = 0, t0 = now_mono_ns();
     double ns_per = o->rate > 0 ? 1e9 / o->rate : 0;
@@ -183,11 +183,9 @@ int craft_run_ring(struct craft_run *r)
                 r->tab.sent = i + 1;
             }
             if (dump) {
-                struct pcap_pkthdr h;
-                h.ts.tv_sec = (time_t)(stamp / 1000000000ull);
-                h.ts.tv_usec = (suseconds_t)(stamp % 1000000000ull / 1000);
-                h.caplen = h.len = (bpf_u_int32)len;
-                pcap_dump((u_char *)dump, &h, slot);
+                struct timeval tv = { .tv_sec = (time_t)(stamp / 1000000000ull),
+                                      .tv_usec = (suseconds_t)(stamp % 1000000000ull / 1000) };
+                netio_record(&r->net, &tv, slot, len);
             }
             txring_commit(&ring, len);
             i++;

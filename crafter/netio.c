@@ -322,36 +322,48 @@ void netio_flush_tx(struct netio *n)
     n->txn = 0;
 }
 
+void netio_record(struct netio *n, const struct timeval *ts, const uint8_t *frame, size_t len)
+{
+    if (n->dumper)
+        pcapw_frame(n->dumper, ts, frame, (uint32_t)len, (uint32_t)len);
+}
+
 static void dump_sent(struct netio *n, const uint8_t *frame, size_t len)
 {
     if (n->dumper) {
-        struct pcap_pkthdr h;
-        gettimeofday(&h.ts, NULL);
-        h.caplen = h.len = (bpf_u_int32)len;
-        pcap_dump(n->dumper, &h, frame);
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        netio_record(n, &tv, frame, len);
+    }
+}
+
+static void dump_close(struct netio *n)
+{
+    if (n->dumper) {
+        pcapw_close(n->dumper);
+        n->dump_dropped += n->dumper->dropped;
+        if (n->dumper->dropped)
+            fprintf(stderr, "rstcraft: -w %s: frames dropped (write failed): %llu of %llu\n",
+                    n->dumper->path, (unsigned long long)n->dumper->dropped,
+                    (unsigned long long)(n->dumper->dropped + n->dumper->frames));
+        free(n->dumper);
+        n->dumper = NULL;
     }
 }
 
 int netio_dump_open(struct netio *n, const char *path, char *err)
 {
-    pcap_t *dead = pcap_open_dead(DLT_EN10MB, NETIO_SNAPLEN);
-    if (!dead) {
-        snprintf(err, NETIO_ERRLEN, "%s: cannot set up a pcap writer", path);
+    struct pcapw *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, NETIO_ERRLEN, "%s: out of memory", path);
         return -1;
     }
-    pcap_dumper_t *d = pcap_dump_open(dead, path);
-    if (!d) {
-        snprintf(err, NETIO_ERRLEN, "%s", pcap_geterr(dead));
-        one_line(err);
-        pcap_close(dead);
+    if (pcapw_open(w, path, NETIO_SNAPLEN, err) != 0) {
+        free(w);
         return -1;
     }
-    if (n->dumper)
-        pcap_dump_close(n->dumper);
-    if (n->dead)
-        pcap_close(n->dead);
-    n->dead = dead;
-    n->dumper = d;
+    dump_close(n);
+    n->dumper = w;
     return 0;
 }
 
@@ -398,7 +410,7 @@ static void rx_wrap(u_char *user, const struct pcap_pkthdr *h, const u_char *byt
     struct rx_ctx *c = (struct rx_ctx *)(void *)user;
     c->n->rx++;
     if (c->n->dumper)
-        pcap_dump(c->n->dumper, h, bytes);
+        pcapw_frame(c->n->dumper, &h->ts, bytes, h->caplen, h->len);
     c->fn(c->user, &h->ts, bytes, h->caplen, h->len);
 }
 
@@ -514,7 +526,7 @@ int netio_link_check(struct netio *n, short revents, char *err)
 void netio_flush(struct netio *n)
 {
     if (n->dumper)
-        pcap_dump_flush(n->dumper);
+        (void)pcapw_flush(n->dumper);
 }
 
 void netio_close(struct netio *n)
@@ -535,14 +547,7 @@ void netio_close(struct netio *n)
         n->pcap = NULL;
     }
     n->fd = -1;
-    if (n->dumper) {
-        pcap_dump_close(n->dumper);
-        n->dumper = NULL;
-    }
-    if (n->dead) {
-        pcap_close(n->dead);
-        n->dead = NULL;
-    }
+    dump_close(n);
     if (n->libnet) {
         libnet_destroy(n->libnet);
         n->libnet = NULL;

@@ -194,3 +194,31 @@ def test_stdout_reader_exits(lab):
     assert "pipestatus=0" in err, err
     assert "stdout was closed by its reader" in err and "rstcraft: counts:" in err, err
     assert "rstcraft_" not in lab.run("r", ["nft", "list", "tables"]).stdout
+
+
+def test_pcap_disk_full(lab):
+    """-w onto a full disk (a 64 KiB tmpfs): answers go on, the frames that found no room
+    are counted, and what the file holds is a valid pcap of whole records."""
+    small = lab.tmp / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=True)
+    out = small / "full.pcap"
+    try:
+        with lab.responder("-p", PORT, "--mode", "rst", "-q", "-w", out) as resp:
+            c = lab.run("c", [RSTCRAFT, "craft", RESP_IP, "-p", PORT, "-c", "2000",
+                              "--rate", "5000", "--wait", "200", "-q"], timeout=30)
+            assert c.returncode in (0, 1), c.stderr
+            r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            assert r["errno"] == "ECONNREFUSED", r
+            assert resp.stop(signal.SIGINT) == 0, resp.stderr
+        t = subprocess.run(["tcpdump", "-nr", str(out)], capture_output=True, text=True, timeout=10)
+    finally:
+        subprocess.run(["umount", str(small)])
+    assert t.returncode == 0 and "truncated" not in t.stderr, t.stderr
+    kept = len(t.stdout.splitlines())
+    lines = [ln for ln in resp.err_lines if "frames dropped (write failed)" in ln]
+    assert len(lines) == 1, resp.stderr
+    dropped, total = (int(x) for x in lines[0].rsplit(": ", 1)[1].split(" of "))
+    print(f"-w on a full disk: {kept} frames in the file, {dropped} of {total} dropped")
+    assert kept > 0 and kept + dropped == total, (kept, dropped, total)
+    assert total >= 4002, total
