@@ -247,8 +247,8 @@ static void synack(struct sim *s, const struct frame *f, struct seg *out)
     if (sa && !sa->respond)
         return;
     out->sent = true;
-    uint16_t flow_ctr = (uint16_t)ipidgen_next(&(struct ipidgen){ .kind = IPG_RANDOM }, &s->g, NULL);
-    out->ipid = ipidgen_next(&a->ipid_synack, &s->g, &flow_ctr);
+    uint16_t flow_ctr = (uint16_t)ipidgen_next(&(struct ipidgen){ .kind = IPG_RANDOM }, &s->g, NULL, s->now_us);
+    out->ipid = ipidgen_next(&a->ipid_synack, &s->g, &flow_ctr, s->now_us);
     out->seq = next_isn(s);
     out->ack = f->seq + 1;
     bool ws_ok = f->opt.has_ws && p->wscale >= 0, sack_ok = f->opt.sack_ok && p->sack;
@@ -346,7 +346,8 @@ static void stray(struct sim *s, const struct frame *f, bool listening, struct s
     if (!stray_answer_fill(&a->stray[k], f, next_isn(s), tsval, &ip, &t, opts, data, &dlen))
         return;
     out->sent = true;
-    out->ipid = ipidgen_next(a->stray[k].flags & TH_SYN ? &a->ipid_synack : &a->ipid_reset, &s->g, NULL);
+    out->ipid = ipidgen_next(a->stray[k].flags & TH_SYN ? &a->ipid_synack : &a->ipid_reset, &s->g, NULL,
+                            s->now_us);
     out->df = ip.df;
     out->ttl = ip.ttl;
     out->flags = t.flags;
@@ -448,6 +449,13 @@ static const char *ipid_class(struct out *o, const uint16_t *ids, int n)
     return k ? "BI" : l ? "I" : j ? "I" : NULL;
 }
 
+const char *nmap_ipid_class(const uint16_t *ids, int n, char *buf, size_t len)
+{
+    struct out o = { buf, buf + len, true };
+    const char *c = n <= 8 ? ipid_class(&o, ids, n) : NULL;
+    return c && o.ok ? c : NULL;
+}
+
 static bool incr_class(const char *c)
 {
     return c && (!strcmp(c, "I") || !strcmp(c, "BI") || !strcmp(c, "RI"));
@@ -538,7 +546,7 @@ static void u1_test(struct sim *s, struct out *o, struct nmapdb_entry *obs)
     uint8_t out[FRAME_MAX];
     const struct profile_answers *a = &s->pers->ans;
     size_t n = icmp_port_unreach(out, sizeof out, our_mac, f, &a->u1,
-                                 ipidgen_next(&a->ipid_icmp, &s->g, NULL));
+                                 ipidgen_next(&a->ipid_icmp, &s->g, NULL, s->now_us));
     if (!n) {
         setv(obs, NT_U1, "R", "N");
         return;
@@ -597,7 +605,7 @@ static void ie_test(struct sim *s, struct out *o, struct nmapdb_entry *obs, bool
         f->saddr = THEIR_IP; f->daddr = OUR_IP; f->ttl = 50; f->proto = 1; f->df = k == 0;
         f->tos = k ? 4 : 0; f->ip_hlen = 20; f->ip_totlen = (uint16_t)(28 + dl);
         f->l4 = L4_ICMP; f->l4_off = 34; f->l4_len = 8 + dl; f->icmp_type = 8; f->icmp_code = icmp[1];
-        iid[k] = ipidgen_next(&a->ipid_icmp, &s->g, NULL);
+        iid[k] = ipidgen_next(&a->ipid_icmp, &s->g, NULL, s->now_us);
         n[k] = icmp_echo_reply(out[k], sizeof out[k], our_mac, f, &a->ie, iid[k]);
     }
     if (!n[0] || !n[1]) {
