@@ -64,9 +64,17 @@ static void on_rx(void *user, const struct timeval *ts, const uint8_t *data, siz
     craft_print_reply(r->o, &f, &q, &m, rtt);
 }
 
+/* Replies, and what happened to the link: a flap is said once and waited out (the probes
+ * sent meanwhile fail and are not counted), a deleted or renamed interface stops the run. */
 static void rx_now(struct craft_run *r)
 {
+    char err[NETIO_ERRLEN];
     netio_dispatch(&r->net, on_rx, r);
+    if (!r->gone && netio_link_check(&r->net, 0, err) < 0) {
+        fprintf(stderr, "rstcraft craft: %s\n", err);
+        r->gone = true;
+        craft_stop = 1;
+    }
 }
 
 /* After the last probe: listen --wait ms, less when every probe has its reply already. */
@@ -123,7 +131,7 @@ int craft_run_probes(struct craft_run *r)
         linger(r);
     craft_print_summary(o, &r->st, secs);
     addrset_free(&r->owned);
-    if (r->st.sent == 0 && warned)
+    if ((r->st.sent == 0 && warned) || r->gone)
         return 3;
     return r->st.answered ? 0 : 1;
 }
@@ -208,6 +216,8 @@ int craft_run_ring(struct craft_run *r)
         linger(r);
     craft_print_summary(o, &r->st, secs);
     addrset_free(&r->owned);
+    if (r->gone)
+        return 3;
     if (o->flood)
         return r->st.sent ? 0 : 3;
     return r->st.answered ? 0 : 1;

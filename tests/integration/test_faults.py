@@ -4,13 +4,14 @@ flap the responder answers at once, sleeps while idle and stops on SIGINT with i
 and a readable -w file; a deleted interface ends it with one line and exit 1, and the
 kernel guard's table goes with it."""
 import os
+import re
 import signal
 import subprocess
 import time
 
 import pytest
 
-from lab import CLIENT_IP, RESP_IP, RSTCRAFT, tcp_pkts
+from lab import CLIENT_IP, KERNEL_IP, RESP_IP, RSTCRAFT, tcp_pkts
 
 PORT = 9000
 XADDR = "198.18.0.20"
@@ -222,3 +223,75 @@ def test_pcap_disk_full(lab):
     print(f"-w on a full disk: {kept} frames in the file, {dropped} of {total} dropped")
     assert kept > 0 and kept + dropped == total, (kept, dropped, total)
     assert total >= 4002, total
+
+
+# --- craft and kill under the same faults ---
+
+def c_link(lab, *args):
+    lab.run("c", ["ip", "link", "set", "c0"] + list(args), check=True)
+
+
+def flap_c0(lab, p, after):
+    """Take c0 down for 1 s under p (after `after` s); returns p's CPU seconds meanwhile,
+    and its output once it ended."""
+    try:
+        time.sleep(after)
+        c_link(lab, "down")
+        time.sleep(0.2)
+        c0 = cpu_seconds(p.pid)
+        time.sleep(1.0)
+        busy = cpu_seconds(p.pid) - c0
+        c_link(lab, "up")
+        out, err = p.communicate(timeout=10)
+    finally:
+        c_link(lab, "up")
+    return busy, out, err
+
+
+def test_craft_link_flap(lab):
+    """craft probing the kernel host through a flap of its link: says so once each way,
+    sleeps meanwhile, and the probes after the link is back are answered."""
+    p = lab.popen("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", "30",
+                        "--interval", "100ms", "--json"])
+    busy, out, err = flap_c0(lab, p, 0.7)
+    assert p.returncode == 0, err
+    assert err.count("c0: link down") == 1 and err.count("c0: link up again after") == 1, err
+    assert busy < 0.05, f"craft used {busy:.2f} s of CPU in 1 s of link down"
+    probes = [int(m) for m in re.findall(r'"probe":\s*(\d+)', out)]
+    assert probes and max(probes) >= 25, out     # answered again after the link came back
+
+
+@pytest.mark.parametrize("tool", ["craft", "kill"])
+def test_tool_interface_deleted(lab, tool):
+    """craft or kill on an interface that is deleted under it: one line, exit 3 (their
+    runtime error), within 1 s."""
+    lab.run("c", ["ip", "link", "del", "x0"])
+    lab.run("c", ["ip", "link", "add", "x0", "type", "veth", "peer", "name", "x1"], check=True)
+    for i in ("x0", "x1"):
+        lab.run("c", ["ip", "link", "set", i, "up"], check=True)
+    argv = ([RSTCRAFT, "craft", "198.18.0.77", "-i", "x0", "--dst-mac", "02:00:00:00:00:01",
+             "-p", "80", "-c", "100", "--interval", "100ms", "-q"] if tool == "craft" else
+            [RSTCRAFT, "kill", "-i", "x0", "--timeout", "10", "host 198.18.0.77 and port 5001"])
+    p = lab.popen("c", argv)
+    try:
+        time.sleep(0.7)
+        t0 = time.monotonic()
+        lab.run("c", ["ip", "link", "del", "x0"], check=True)
+        out, err = p.communicate(timeout=5)
+        took = time.monotonic() - t0
+    finally:
+        lab.run("c", ["ip", "link", "del", "x0"])
+    lines = [ln for ln in err.splitlines() if "listening on" not in ln]
+    print(f"{tool}: exit {p.returncode} {took * 1e3:.0f} ms after x0 was deleted: {lines}")
+    assert p.returncode == 3, err
+    assert took < 1.0, took
+    assert len(lines) == 1 and ("deleted" in lines[0] or "disappeared" in lines[0]), err
+
+
+def test_kill_link_flap(lab):
+    """kill sniffing through a flap of its link keeps running, asleep, to its --timeout."""
+    p = lab.popen("c", [RSTCRAFT, "kill", "-i", "c0", "--timeout", "3",
+                        f"host {KERNEL_IP} and port 5001"])
+    busy, out, err = flap_c0(lab, p, 0.5)
+    assert p.returncode == 1 and "0 connections reset" in out, (p.returncode, out, err)
+    assert busy < 0.05, f"kill used {busy:.2f} s of CPU in 1 s of link down"
