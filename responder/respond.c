@@ -225,7 +225,7 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
     uint64_t start = mono_us();
     uint64_t end = c->duration_s > 0 ? start + (uint64_t)(c->duration_s * 1e6) : 0;
     nio->batch = true;
-    if (c->busy_poll || sfd < 0) {
+    if (c->busy_poll) {
         /* spinning never sleeps: take signals anywhere, and read the ring without a
          * system call per turn; link changes are looked at every 10 ms */
         sigprocmask(SIG_SETMASK, &unblocked, NULL);
@@ -273,7 +273,8 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
             ts.tv_nsec = (long)(d % 1000000u) * 1000;
             tsp = &ts;
         }
-        int r = ppoll(pfd, P_N, tsp, NULL);
+        /* without a signalfd (it failed), signals are taken inside ppoll as before */
+        int r = ppoll(pfd, P_N, tsp, sfd < 0 ? &unblocked : NULL);
         if (r < 0 && errno != EINTR) {
             snprintf(err, NETIO_ERRLEN, "poll: %s", strerror(errno));
             return 1;
