@@ -21,6 +21,7 @@
 #include "cmds.h"
 #include "craft.h"
 #include "kill.h"
+#include "linesink.h"
 
 #define SENT_RING   512
 #define DONE_QUIET  (200ull * 1000000ull)    /* an end silent this long after our RST is gone */
@@ -495,6 +496,9 @@ int kill_main(int argc, char **argv)
     sa.sa_handler = on_sig;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a reader that does not keep up loses lines, never a connection to reset */
+    static struct linesink out;
+    FILE *orig_stdout = linesink_take_stdout(&out, 256 * 1024);
     K.t0 = now_ns();
     if (!K.o.quiet && !K.o.json)
         fprintf(stderr, "rstcraft kill: listening on %s for: %s\n", K.o.ifname, K.o.filter);
@@ -516,6 +520,7 @@ int kill_main(int argc, char **argv)
         poll(&p, 1, 10);
         if (pcap_dispatch(K.cap, -1, on_frame, (u_char *)&K) < 0) {
             fprintf(stderr, "rstcraft kill: capture: %s\n", pcap_geterr(K.cap));
+            linesink_give_stdout(&out, orig_stdout, "rstcraft kill");
             goto out;
         }
     }
@@ -527,6 +532,7 @@ int kill_main(int argc, char **argv)
                K.killed == 1 ? "" : "s", (unsigned long long)K.rsts, (unsigned long long)K.probes);
     fflush(stdout);
     status = K.killed ? 0 : 1;
+    linesink_give_stdout(&out, orig_stdout, "rstcraft kill");
 out:
     if (K.has_prog)
         pcap_freecode(&K.prog);

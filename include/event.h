@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "linesink.h"
 
 /* X(id, name, SCENARIOS.md case or 0, short description) */
 #define EVENT_LIST(X) \
@@ -50,36 +51,18 @@ static inline struct ev ev_make(enum ev_kind k)
     return e;
 }
 
-/* Events go either straight to a stdio stream (out; blocking: unit tests, tools) or, once
- * ev_sink_open gave them a descriptor, into a bounded buffer that ev_flush writes when the
- * descriptor takes it: a reader that falls behind loses events (counted in dropped), it
- * never holds up the loop that answers. */
+/* Events go to a stdio stream (out; blocking: unit tests, tools) or, once sink is open
+ * (linesink_open), through its bounded buffer: a reader that falls behind loses events
+ * (counted in sink.dropped), it never holds up the loop that answers. */
 struct evout {
     FILE    *out;
     bool     json, quiet;
     uint64_t counts[EV__N];
     uint64_t total;
-    bool     sink;            /* events go to fd through buf (ev_sink_open), not to out */
-    int      fd;
-    int      fd_flags;        /* its file status flags before, -2: not changed */
-    bool     own_fd;          /* fd was opened again for us: closed at the end */
-    bool     is_sock;
-    char    *buf;
-    size_t   cap, off, len;   /* buf[off, off+len) is waiting */
-    uint64_t dropped;         /* events not written: the reader was too slow or gone */
-    bool     broken;          /* the reader went away (EPIPE): the caller stops */
+    struct linesink sink;
 };
 /* Write the event (stamped with the wall clock now) and count it. */
 void ev_emit(struct evout *o, const struct ev *e);
-/* Events from here on go through a buffer of cap bytes to fd, written without blocking:
- * a pipe, FIFO or terminal is opened again (its own open file description, non-blocking,
- * so the shell's stays as it was), a socket is sent to with MSG_DONTWAIT, a regular file
- * written as it is. Returns 0 or -1 (then events stay on out). */
-int  ev_sink_open(struct evout *o, int fd, size_t cap);
-/* Write what the descriptor takes now. Returns bytes still waiting. */
-size_t ev_flush(struct evout *o);
-/* What is still waiting is dropped (counted); the descriptor is put back as it was. */
-void ev_sink_close(struct evout *o);
 /* "rstcraft: counts: closed-port=1 handshake=2" (only non-zero ones) */
 void ev_print_counts(const struct evout *o, FILE *to);
 #endif

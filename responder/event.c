@@ -1,14 +1,8 @@
 /* Event lines: text for people, JSON Lines for scripts; the same fields in both. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
-#include <unistd.h>
 #include <time.h>
 #include "addrset.h"
 #include "event.h"
@@ -101,108 +95,12 @@ void ev_emit(struct evout *o, const struct ev *e)
         emit_json(&l, e, &tv);
     else
         emit_text(&l, e, &tv);
-    if (!o->sink) {
-        fwrite(l.s, 1, l.n, o->out);
-        fflush(o->out);
+    if (o->sink.on) {
+        linesink_put(&o->sink, l.s, l.n);
         return;
     }
-    if (o->broken || o->len + l.n > o->cap) {
-        o->dropped++;
-        return;
-    }
-    if (o->off + o->len + l.n > o->cap) {
-        memmove(o->buf, o->buf + o->off, o->len);
-        o->off = 0;
-    }
-    memcpy(o->buf + o->off + o->len, l.s, l.n);
-    o->len += l.n;
-}
-
-int ev_sink_open(struct evout *o, int fd, size_t cap)
-{
-    struct stat st;
-    char *buf = malloc(cap);
-    if (!buf || fstat(fd, &st) != 0) {
-        free(buf);
-        return -1;
-    }
-    o->fd_flags = -2;
-    o->is_sock = S_ISSOCK(st.st_mode);
-    o->fd = fd;
-    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        int nfd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (nfd >= 0) {
-            o->fd = nfd;
-            o->own_fd = true;
-        } else {
-            /* no /proc: the shared description goes non-blocking, and back at the end */
-            o->fd_flags = fcntl(fd, F_GETFL);
-            if (o->fd_flags < 0 || fcntl(fd, F_SETFL, o->fd_flags | O_NONBLOCK) != 0) {
-                o->fd_flags = -2;
-                free(buf);
-                return -1;
-            }
-        }
-    }
-    o->buf = buf;
-    o->cap = cap;
-    o->off = o->len = 0;
-    o->sink = true;
-    return 0;
-}
-
-static uint64_t lines_in(const char *p, size_t n)
-{
-    uint64_t k = 0;
-    for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
-        k++;
-    return k;
-}
-
-size_t ev_flush(struct evout *o)
-{
-    while (o->sink && o->len > 0 && !o->broken) {
-        ssize_t w = o->is_sock ? send(o->fd, o->buf + o->off, o->len, MSG_DONTWAIT | MSG_NOSIGNAL)
-                               : write(o->fd, o->buf + o->off, o->len);
-        if (w > 0) {
-            o->off += (size_t)w;
-            o->len -= (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        /* EPIPE: the reader is gone; ENOSPC, EIO...: nothing more will be written */
-        if (w < 0 && errno == EPIPE)
-            o->broken = true;
-        o->dropped += lines_in(o->buf + o->off, o->len);
-        o->off = o->len = 0;
-        break;
-    }
-    if (o->len == 0)
-        o->off = 0;
-    return o->len;
-}
-
-void ev_sink_close(struct evout *o)
-{
-    if (!o->sink)
-        return;
-    ev_flush(o);
-    /* what is left was never read: a line begun is a line lost too */
-    o->dropped += lines_in(o->buf + o->off, o->len);
-    if (o->fd_flags != -2)
-        (void)fcntl(o->fd, F_SETFL, o->fd_flags);
-    if (o->own_fd)
-        close(o->fd);
-    o->own_fd = false;
-    o->sink = false;
-    free(o->buf);
-    o->buf = NULL;
-    o->len = o->off = 0;
+    fwrite(l.s, 1, l.n, o->out);
+    fflush(o->out);
 }
 
 void ev_print_counts(const struct evout *o, FILE *to)

@@ -181,10 +181,10 @@ static int install_signals(sigset_t *unblocked)
 
 /* Write the events the reader takes now; false when it went away (stop, as SIGPIPE would,
  * but through the ordinary end: counts printed, guard removed, -w closed). */
-static bool events_out(struct evout *o)
+static bool events_out(struct linesink *o)
 {
     if (o->len)
-        ev_flush(o);
+        linesink_flush(o);
     if (o->broken && !stop_signal) {
         fprintf(stderr, "rstcraft: stdout was closed by its reader; stopping\n");
         stop_signal = SIGPIPE;
@@ -236,7 +236,7 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
             if ((c->count && e->ev.total >= c->count) || (end && e->now_us >= end))
                 break;
             netio_dispatch(nio, rx_frame, &l);
-            events_out(&e->ev);
+            events_out(&e->ev.sink);
             if (e->now_us >= next_link) {
                 next_link = e->now_us + 10000;
                 if (!link_changed(e, nio, c, POLLERR, err))
@@ -255,9 +255,9 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
     while (!stop_signal) {
         uint64_t next = engine_timers(e);
         netio_flush_tx(nio);
-        if (!events_out(&e->ev))
+        if (!events_out(&e->ev.sink))
             break;
-        pfd[P_OUT].fd = e->ev.len ? e->ev.fd : -1;
+        pfd[P_OUT].fd = e->ev.sink.len ? e->ev.sink.fd : -1;
         if (c->count && e->ev.total >= c->count)
             break;
         uint64_t now = mono_us();
@@ -353,7 +353,7 @@ int respond_main(int argc, char **argv)
     e.ev.out = stdout;
     e.ev.json = c.json;
     e.ev.quiet = c.quiet;
-    if (!c.quiet && ev_sink_open(&e.ev, STDOUT_FILENO, EV_SINK_BYTES) != 0)
+    if (!c.quiet && linesink_open(&e.ev.sink, STDOUT_FILENO, EV_SINK_BYTES) != 0)
         fprintf(stderr, "rstcraft: warning: events written as they come (no buffer for stdout): "
                 "a slow reader will slow the answers\n");
     if (!c.no_probe)
@@ -366,12 +366,12 @@ int respond_main(int argc, char **argv)
     ran = true;
     code = run(&e, &nio, &c, &unblocked, sfd, err);
     netio_flush(&nio);
-    ev_sink_close(&e.ev);
+    linesink_close(&e.ev.sink);
     if (code == 0)
         ev_print_counts(&e.ev, stderr);
-    if (code == 0 && e.ev.dropped)
+    if (code == 0 && e.ev.sink.dropped)
         fprintf(stderr, "rstcraft: events dropped (slow reader): %llu\n",
-                (unsigned long long)e.ev.dropped);
+                (unsigned long long)e.ev.sink.dropped);
 out_nio:
     kguard_nft_remove();
     netio_close(&nio);

@@ -295,3 +295,26 @@ def test_kill_link_flap(lab):
     busy, out, err = flap_c0(lab, p, 0.5)
     assert p.returncode == 1 and "0 connections reset" in out, (p.returncode, out, err)
     assert busy < 0.05, f"kill used {busy:.2f} s of CPU in 1 s of link down"
+
+
+def test_craft_stdout_never_read(lab):
+    """craft's reply lines into a FIFO that is never read: the probes keep their schedule
+    (3,000 at 1 ms end in about 3 s, not when the pipe fills), the lines that found no room
+    are counted at exit."""
+    fifo = lab.tmp / "craft.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)     # held open, never read
+    try:
+        with open(fifo, "w") as w:
+            t0 = time.monotonic()
+            r = lab.run("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", "3000",
+                              "--interval", "1ms", "--wait", "200"], stdout=w,
+                        stderr=subprocess.PIPE, capture_output=False, timeout=30)
+            took = time.monotonic() - t0
+    finally:
+        os.close(reader)
+    print(f"craft: 3,000 probes in {took:.1f} s into a FIFO never read; {r.stderr.strip()!r}")
+    assert r.returncode == 0, r.stderr
+    assert took < 10, took
+    dropped = re.search(r"rstcraft craft: lines dropped \(slow reader\): (\d+)", r.stderr)
+    assert dropped and int(dropped.group(1)) > 1000, r.stderr
