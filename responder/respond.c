@@ -377,10 +377,11 @@ out_nio:
     netio_close(&nio);
     if (code == 0)
         fprintf(stderr, "rstcraft: frames: %llu received, %llu sent, %llu malformed, "
-                "%llu dropped by the kernel (capture ring full), %u flows live\n",
+                "%llu dropped by the kernel (capture ring full), %u flows live, "
+                "%llu not sent (link down or send queue full)\n",
                 (unsigned long long)e.rx_frames, (unsigned long long)e.tx_frames,
                 (unsigned long long)e.rx_malformed, (unsigned long long)nio.rx_drop_kernel,
-                e.ft.used);
+                e.ft.used, (unsigned long long)nio.tx_err);
     if (ran)
         engine_free(&e);
 out_cfg:
