@@ -20,7 +20,9 @@ struct rec_hdr {
 int pcapw_open(struct pcapw *w, const char *path, uint32_t snaplen, char *err)
 {
     memset(w, 0, sizeof *w);
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* "-": standard output, as libpcap's pcap_dump_open takes it */
+    w->fd = strcmp(path, "-") == 0 ? fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
+                                   : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         snprintf(err, PCAPW_ERRLEN, "%s: %s", path, strerror(errno));
         return -1;

@@ -23,7 +23,7 @@ struct pcapw {
 };
 
 #define PCAPW_ERRLEN 512
-/* Create path (truncated) with its header. Returns 0, or -1 with one line in err. */
+/* Create path (truncated; "-": standard output) with its header. Returns 0, or -1 with one line in err. */
 int  pcapw_open(struct pcapw *w, const char *path, uint32_t snaplen, char *err);
 /* One frame; written when the buffer fills (or at pcapw_flush). When it does not fit even
  * after a flush, the frame is dropped and counted. */
