@@ -127,7 +127,8 @@ unsigned linkwatch_read(struct linkwatch *w)
         }
         if (n <= 0)
             break;
-        int len = (int)n;
+        /* unsigned, as NLMSG_OK compares it with nlmsg_len */
+        unsigned int len = (unsigned int)n;
         for (const struct nlmsghdr *h = (const struct nlmsghdr *)buf; NLMSG_OK(h, len);
              h = NLMSG_NEXT(h, len))
             if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK)
