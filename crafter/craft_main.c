@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include "craft.h"
+#include "linesink.h"
 #include "cmds.h"
 
 volatile int craft_stop;
@@ -202,6 +203,9 @@ int craft_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a reader that does not keep up loses reply lines, never the probes' schedule */
+    static struct linesink out;
+    FILE *orig_stdout = linesink_take_stdout(&out, 256 * 1024);
     size_t hdr = (o.v6 ? 40u : 20u) + (o.proto == CP_TCP ? 20u + o.optlen : 8u);
     craft_print_banner(&o, o.ifname, hdr);
     if (o.flood && !o.pcap_path[0])
@@ -211,6 +215,7 @@ int craft_main(int argc, char **argv)
     else
         status = craft_run_probes(&r);
     probe_tab_free(&r.tab);
+    linesink_give_stdout(&out, orig_stdout, "rstcraft craft");
 out:
     netio_close(&r.net);
     return status;

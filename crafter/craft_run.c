@@ -64,9 +64,17 @@ static void on_rx(void *user, const struct timeval *ts, const uint8_t *data, siz
     craft_print_reply(r->o, &f, &q, &m, rtt);
 }
 
+/* Replies, and what happened to the link: a flap is said once and waited out (the probes
+ * sent meanwhile fail and are not counted), a deleted or renamed interface stops the run. */
 static void rx_now(struct craft_run *r)
 {
+    char err[NETIO_ERRLEN];
     netio_dispatch(&r->net, on_rx, r);
+    if (!r->gone && netio_link_check(&r->net, 0, err) < 0) {
+        fprintf(stderr, "rstcraft craft: %s\n", err);
+        r->gone = true;
+        craft_stop = 1;
+    }
 }
 
 /* After the last probe: listen --wait ms, less when every probe has its reply already. */
@@ -123,7 +131,7 @@ int craft_run_probes(struct craft_run *r)
         linger(r);
     craft_print_summary(o, &r->st, secs);
     addrset_free(&r->owned);
-    if (r->st.sent == 0 && warned)
+    if ((r->st.sent == 0 && warned) || r->gone)
         return 3;
     return r->st.answered ? 0 : 1;
 }
@@ -147,7 +155,7 @@ int craft_run_ring(struct craft_run *r)
         return 3;
     }
     bool track = !o->flood;
-    pcap_dumper_t *dump = r->net.dumper;
+    bool dump = r->net.dumper != NULL;
     uint64_t count = o->count ? o->count : UINT64_MAX;
     uint64_t i = 0, t0 = now_mono_ns();
     double ns_per = o->rate > 0 ? 1e9 / o->rate : 0;
@@ -183,11 +191,9 @@ int craft_run_ring(struct craft_run *r)
                 r->tab.sent = i + 1;
             }
             if (dump) {
-                struct pcap_pkthdr h;
-                h.ts.tv_sec = (time_t)(stamp / 1000000000ull);
-                h.ts.tv_usec = (suseconds_t)(stamp % 1000000000ull / 1000);
-                h.caplen = h.len = (bpf_u_int32)len;
-                pcap_dump((u_char *)dump, &h, slot);
+                struct timeval tv = { .tv_sec = (time_t)(stamp / 1000000000ull),
+                                      .tv_usec = (suseconds_t)(stamp % 1000000000ull / 1000) };
+                netio_record(&r->net, &tv, slot, len);
             }
             txring_commit(&ring, len);
             i++;
@@ -210,6 +216,8 @@ int craft_run_ring(struct craft_run *r)
         linger(r);
     craft_print_summary(o, &r->st, secs);
     addrset_free(&r->owned);
+    if (r->gone)
+        return 3;
     if (o->flood)
         return r->st.sent ? 0 : 3;
     return r->st.answered ? 0 : 1;

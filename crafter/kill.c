@@ -22,6 +22,7 @@
 #include "craft.h"
 #include "kill.h"
 #include "cli.h"
+#include "linesink.h"
 
 #define SENT_RING   512
 #define DONE_QUIET  (200ull * 1000000ull)    /* an end silent this long after our RST is gone */
@@ -485,6 +486,9 @@ int kill_main(int argc, char **argv)
         goto out;
     }
     cli_on_stop(on_sig);
+    /* a reader that does not keep up loses lines, never a connection to reset */
+    static struct linesink out;
+    FILE *orig_stdout = linesink_take_stdout(&out, 256 * 1024);
     K.t0 = now_ns();
     if (!K.o.quiet && !K.o.json)
         fprintf(stderr, "rstcraft kill: listening on %s for: %s\n", K.o.ifname, K.o.filter);
@@ -506,6 +510,7 @@ int kill_main(int argc, char **argv)
         poll(&p, 1, 10);
         if (pcap_dispatch(K.cap, -1, on_frame, (u_char *)&K) < 0) {
             fprintf(stderr, "rstcraft kill: capture: %s\n", pcap_geterr(K.cap));
+            linesink_give_stdout(&out, orig_stdout, "rstcraft kill");
             goto out;
         }
     }
@@ -517,6 +522,7 @@ int kill_main(int argc, char **argv)
                K.killed == 1 ? "" : "s", (unsigned long long)K.rsts, (unsigned long long)K.probes);
     fflush(stdout);
     status = K.killed ? 0 : 1;
+    linesink_give_stdout(&out, orig_stdout, "rstcraft kill");
 out:
     if (K.has_prog)
         pcap_freecode(&K.prog);

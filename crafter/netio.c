@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
 #include "netio.h"
 
 #define NETIO_SNAPLEN 262144
@@ -263,6 +266,7 @@ int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
     n->ring.fd = -1;
     n->fd = -1;
     n->send_fd = -1;
+    n->lw.fd = -1;
     n->snaplen = snap < 128 ? 128 : snap;
     if (!ifname || !*ifname || strlen(ifname) >= sizeof n->ifname || strlen(ifname) >= IFNAMSIZ) {
         snprintf(err, NETIO_ERRLEN, "no such interface: %s", ifname ? ifname : "(none)");
@@ -285,6 +289,9 @@ int netio_open(struct netio *n, const char *ifname, const char *bpf, char *err)
     n->send_fd = quiet_send_socket(n->libnet, n->ifindex);
     if (n->send_fd >= 0)
         n->txq = calloc(1, sizeof(struct txq));
+    char e2[LINKWATCH_ERRLEN];
+    if (linkwatch_open(&n->lw, n->ifindex, ifname, e2) != 0)
+        fprintf(stderr, "rstcraft: warning: %s; link changes are seen only as errors\n", e2);
     return 0;
 }
 
@@ -294,7 +301,7 @@ void netio_flush_tx(struct netio *n)
     unsigned done = 0;
     if (q && n->txn == 1) {
         /* a lone answer (the common case at low rates): send() is the cheaper call */
-        if (send(n->send_fd, q->buf[0], q->iov[0].iov_len, 0) < 0) {
+        if (send(n->send_fd, q->buf[0], q->iov[0].iov_len, MSG_DONTWAIT) < 0) {
             n->tx_err++;
             n->tx--;
         }
@@ -302,7 +309,7 @@ void netio_flush_tx(struct netio *n)
         return;
     }
     while (q && done < n->txn) {
-        int r = sendmmsg(n->send_fd, q->msg + done, n->txn - done, 0);
+        int r = sendmmsg(n->send_fd, q->msg + done, n->txn - done, MSG_DONTWAIT);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
@@ -315,36 +322,48 @@ void netio_flush_tx(struct netio *n)
     n->txn = 0;
 }
 
+void netio_record(struct netio *n, const struct timeval *ts, const uint8_t *frame, size_t len)
+{
+    if (n->dumper)
+        pcapw_frame(n->dumper, ts, frame, (uint32_t)len, (uint32_t)len);
+}
+
 static void dump_sent(struct netio *n, const uint8_t *frame, size_t len)
 {
     if (n->dumper) {
-        struct pcap_pkthdr h;
-        gettimeofday(&h.ts, NULL);
-        h.caplen = h.len = (bpf_u_int32)len;
-        pcap_dump(n->dumper, &h, frame);
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        netio_record(n, &tv, frame, len);
+    }
+}
+
+static void dump_close(struct netio *n)
+{
+    if (n->dumper) {
+        pcapw_close(n->dumper);
+        n->dump_dropped += n->dumper->dropped;
+        if (n->dumper->dropped)
+            fprintf(stderr, "rstcraft: -w %s: frames dropped (write failed): %llu of %llu\n",
+                    n->dumper->path, (unsigned long long)n->dumper->dropped,
+                    (unsigned long long)(n->dumper->dropped + n->dumper->frames));
+        free(n->dumper);
+        n->dumper = NULL;
     }
 }
 
 int netio_dump_open(struct netio *n, const char *path, char *err)
 {
-    pcap_t *dead = pcap_open_dead(DLT_EN10MB, NETIO_SNAPLEN);
-    if (!dead) {
-        snprintf(err, NETIO_ERRLEN, "%s: cannot set up a pcap writer", path);
+    struct pcapw *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, NETIO_ERRLEN, "%s: out of memory", path);
         return -1;
     }
-    pcap_dumper_t *d = pcap_dump_open(dead, path);
-    if (!d) {
-        snprintf(err, NETIO_ERRLEN, "%s", pcap_geterr(dead));
-        one_line(err);
-        pcap_close(dead);
+    if (pcapw_open(w, path, NETIO_SNAPLEN, err) != 0) {
+        free(w);
         return -1;
     }
-    if (n->dumper)
-        pcap_dump_close(n->dumper);
-    if (n->dead)
-        pcap_close(n->dead);
-    n->dead = dead;
-    n->dumper = d;
+    dump_close(n);
+    n->dumper = w;
     return 0;
 }
 
@@ -369,7 +388,7 @@ int netio_send(struct netio *n, const uint8_t *frame, size_t len)
         return 0;
     }
     netio_flush_tx(n);   /* keep the order: what is queued leaves first */
-    ssize_t w = n->send_fd >= 0 ? send(n->send_fd, frame, len, 0)
+    ssize_t w = n->send_fd >= 0 ? send(n->send_fd, frame, len, MSG_DONTWAIT)
                                 : libnet_adv_write_link(n->libnet, frame, (uint32_t)len);
     if (w < 0) {
         n->tx_err++;
@@ -391,7 +410,7 @@ static void rx_wrap(u_char *user, const struct pcap_pkthdr *h, const u_char *byt
     struct rx_ctx *c = (struct rx_ctx *)(void *)user;
     c->n->rx++;
     if (c->n->dumper)
-        pcap_dump(c->n->dumper, h, bytes);
+        pcapw_frame(c->n->dumper, &h->ts, bytes, h->caplen, h->len);
     c->fn(c->user, &h->ts, bytes, h->caplen, h->len);
 }
 
@@ -421,21 +440,99 @@ int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
     int r = n->direct ? ring_dispatch(&n->ring, &c)
                       : pcap_dispatch(n->pcap, -1, rx_wrap, (u_char *)&c);
     netio_flush_tx(n);   /* the answers to this batch of frames leave together */
+    /* woken for nothing, twice in a row: something other than the ring keeps the socket
+     * readable; take it away rather than be woken for it for ever */
+    if (r == 0 && n->direct && ++n->empty_wakes >= 2) {
+        rxring_recover(&n->ring);
+        n->empty_wakes = 0;
+    } else if (r > 0) {
+        n->empty_wakes = 0;
+    }
     n->batching = n->batch && r > 1;
     if (r == PCAP_ERROR_BREAK)
         return 0;
     return r < 0 ? -1 : r;
 }
 
+static uint64_t mono_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int sock_error(struct netio *n)
+{
+    if (n->direct)
+        return rxring_error(&n->ring);
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (n->fd < 0 || getsockopt(n->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+        return 0;
+    return soerr;
+}
+
+static void say_changes(struct netio *n, unsigned ch)
+{
+    if (ch & LW_DOWN) {
+        n->down_since_us = mono_now_us();
+        fprintf(stderr, "rstcraft: %s: link down\n", n->ifname);
+    }
+    if (ch & LW_UP) {
+        double s = n->down_since_us ? (double)(mono_now_us() - n->down_since_us) / 1e6 : 0;
+        n->down_since_us = 0;
+        fprintf(stderr, "rstcraft: %s: link up again after %.1f s\n", n->ifname, s);
+    }
+    if (ch & LW_MTU)
+        fprintf(stderr, "rstcraft: %s: MTU now %u\n", n->ifname, n->lw.mtu);
+    if (ch & LW_MAC) {
+        memcpy(n->mac, n->lw.mac, 6);
+        fprintf(stderr, "rstcraft: %s: MAC now %02x:%02x:%02x:%02x:%02x:%02x\n", n->ifname,
+                n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+    }
+}
+
+int netio_link_check(struct netio *n, short revents, char *err)
+{
+    unsigned ch = linkwatch_read(&n->lw);
+    if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        int e = sock_error(n);
+        /* the error says the link changed: when netlink did not say so (yet), ask */
+        if (e == ENETDOWN || e == ENXIO || e == ENODEV || n->lw.fd < 0)
+            ch |= linkwatch_refresh(&n->lw);
+        else if (e)
+            fprintf(stderr, "rstcraft: %s: capture: %s\n", n->ifname, strerror(e));
+        if ((revents & (POLLHUP | POLLNVAL)) && !n->lw.gone) {
+            snprintf(err, NETIO_ERRLEN, "capture on %s: the socket was closed under us",
+                     n->ifname);
+            return -1;
+        }
+    }
+    /* a deletion starts by taking the link down: give its RTM_DELLINK a moment, so that a
+     * deleted interface is reported as that alone (the link is down: nothing waits) */
+    if ((ch & LW_DOWN) && n->lw.fd >= 0) {
+        struct pollfd p = { .fd = n->lw.fd, .events = POLLIN };
+        if (poll(&p, 1, 50) > 0)
+            ch |= linkwatch_read(&n->lw);
+    }
+    if (n->lw.gone || n->lw.renamed) {
+        linkwatch_gone_msg(&n->lw, err, NETIO_ERRLEN);
+        return -1;
+    }
+    say_changes(n, ch);
+    return (int)ch;
+}
+
 void netio_flush(struct netio *n)
 {
     if (n->dumper)
-        pcap_dump_flush(n->dumper);
+        (void)pcapw_flush(n->dumper);
 }
 
 void netio_close(struct netio *n)
 {
     netio_flush_tx(n);
+    linkwatch_close(&n->lw);
     free(n->txq);
     n->txq = NULL;
     if (n->direct && n->ring.fd >= 0) {
@@ -450,14 +547,7 @@ void netio_close(struct netio *n)
         n->pcap = NULL;
     }
     n->fd = -1;
-    if (n->dumper) {
-        pcap_dump_close(n->dumper);
-        n->dumper = NULL;
-    }
-    if (n->dead) {
-        pcap_close(n->dead);
-        n->dead = NULL;
-    }
+    dump_close(n);
     if (n->libnet) {
         libnet_destroy(n->libnet);
         n->libnet = NULL;

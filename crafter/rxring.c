@@ -175,6 +175,36 @@ void rxring_release(struct rxring *r)
     r->cur = r->cur + 1 == r->frame_nr ? 0 : r->cur + 1;
 }
 
+bool rxring_recover(struct rxring *r)
+{
+    bool fixed = false;
+    if (r->fd < 0 || !r->map)
+        return false;
+    /* frames the kernel handed to the socket's own queue instead of a slot (a copy of a
+     * truncated frame, TP_STATUS_COPY): they keep poll readable until read */
+    char sink[64];
+    while (recv(r->fd, sink, sizeof sink, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+        fixed = true;
+    /* the head slot is ours but frames wait further on: catch up with the first of them */
+    for (uint32_t i = 1; i < r->frame_nr; i++) {
+        uint32_t k = (r->cur + i) % r->frame_nr;
+        if (__atomic_load_n(&slot(r, k)->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) {
+            r->cur = k;
+            return true;
+        }
+    }
+    return fixed;
+}
+
+int rxring_error(struct rxring *r)
+{
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (r->fd < 0 || getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+        return r->fd < 0 ? EBADF : errno;
+    return soerr;
+}
+
 uint64_t rxring_drops(struct rxring *r)
 {
     struct tpacket_stats st;

@@ -312,6 +312,7 @@ struct craft_run {
     bool     answer_arp;            /* --src is not the kernel's: answer ARP / ND for it */
     struct addrset owned;           /* that source, for arp_answer */
     uint64_t arp_answered;
+    bool     gone;                  /* the interface went away: stop, exit 3 */
     uint8_t  frame[FRAME_MAX];
 };
 /* The probe loops. Return the exit status (0 a reply, 1 none, 3 runtime error). */

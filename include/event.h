@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "linesink.h"
 
 /* X(id, name, SCENARIOS.md case or 0, short description) */
 #define EVENT_LIST(X) \
@@ -55,11 +56,15 @@ static inline struct ev ev_make(enum ev_kind k)
     return e;
 }
 
+/* Events go to a stdio stream (out; blocking: unit tests, tools) or, once sink is open
+ * (linesink_open), through its bounded buffer: a reader that falls behind loses events
+ * (counted in sink.dropped), it never holds up the loop that answers. */
 struct evout {
     FILE    *out;
     bool     json, quiet;
     uint64_t counts[EV__N];
     uint64_t total;
+    struct linesink sink;
 };
 /* Write the event (stamped with the wall clock now) and count it. */
 void ev_emit(struct evout *o, const struct ev *e);

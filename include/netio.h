@@ -8,13 +8,14 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <sys/time.h>
+#include "linkwatch.h"
+#include "pcapw.h"
 #include "rxring.h"
 
 struct netio {
     void    *pcap;          /* pcap_t */
     void    *libnet;        /* libnet_t */
-    void    *dumper;        /* pcap_dumper_t, NULL without -w */
-    void    *dead;          /* pcap_t from pcap_open_dead for the dumper */
+    struct pcapw *dumper;   /* the -w file, NULL without -w */
     int      fd;            /* selectable capture fd */
     int      send_fd;       /* the send socket under libnet's descriptor, bound, never a tap (-1: libnet's own) */
     bool     batch;         /* may queue sends under load: while frames arrive in batches,
@@ -36,6 +37,10 @@ struct netio {
                                (262144). Ring slots are sized by it, so a small one holds
                                many more frames: the responder takes 2048 unless it echoes */
     uint64_t rx, tx, tx_err, rx_drop_kernel;
+    uint64_t dump_dropped;  /* frames the -w file could not take (set by netio_close) */
+    struct linkwatch lw;    /* link changes of ifname (lw.fd -1: none, errors only) */
+    uint64_t down_since_us; /* link down since (CLOCK_MONOTONIC), 0: up */
+    unsigned empty_wakes;   /* readable, yet no frame: in a row (netio_dispatch) */
 };
 
 #define NETIO_ERRLEN 512
@@ -45,12 +50,21 @@ struct netio {
 int  netio_open(struct netio *n, const char *ifname, const char *bpf, char *err);
 /* Record every frame received and sent into path (pcap, Ethernet). Returns 0 or -1. */
 int  netio_dump_open(struct netio *n, const char *path, char *err);
+/* Record one frame sent by other means (craft's transmit ring) into the -w file, if any. */
+void netio_record(struct netio *n, const struct timeval *ts, const uint8_t *frame, size_t len);
 /* Send one complete Ethernet frame. Returns 0 or -1 (counted in tx_err). */
 int  netio_send(struct netio *n, const uint8_t *frame, size_t len);
 typedef void (*netio_rx_fn)(void *user, const struct timeval *ts, const uint8_t *frame,
                             size_t caplen, size_t wirelen);
 /* Hand every frame waiting now to fn (non-blocking). Returns frames handled, or -1. */
 int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
+/* After a poll that watched n->fd (its revents here, 0 if not polled) and n->lw.fd: take
+ * the link changes and the capture socket's pending error, so that neither leaves poll
+ * ready for ever, and say on stderr what changed, once: "rstcraft: r0: link down",
+ * "rstcraft: r0: link up again after 1.0 s", the MTU, the MAC (followed: n->mac).
+ * Returns the LW_* bits seen, or -1 with one line in err when the interface was deleted,
+ * renamed or the capture socket died: the caller ends (exit 1). */
+int  netio_link_check(struct netio *n, short revents, char *err);
 /* Send what netio_send queued (batch mode). */
 void netio_flush_tx(struct netio *n);
 /* Flush the pcap file so far (also done by netio_close). */

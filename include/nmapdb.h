@@ -129,6 +129,10 @@ double nmapdb_score(const struct nmapdb *db, const struct nmapdb_entry *ref,
 bool nmapdb_concrete(const struct nmapdb_entry *e, struct nmapdb_entry *obs, char *buf, size_t cap);
 
 struct personality;
+/* The class nmap gives n (2..8) IP IDs in the order it sampled them (osscan2.cc
+ * get_ipid_sequence_16): "Z", "RD", "RI", "BI", "I", a constant in hex (in buf), or NULL
+ * when nmap would leave the class out. */
+const char *nmap_ipid_class(const uint16_t *ids, int n, char *buf, size_t len);
 /* What nmap -O would record from pers (nmap_sim.c): its probes answered through the
  * engine's answer functions and reduced as nmap reduces them. seed fixes the random
  * generators. Strings go into buf (cap bytes; 4096 is plenty). False when buf is short. */

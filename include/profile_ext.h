@@ -14,7 +14,7 @@
  *                      sa: add a->ecn_flags to the SYN-ACK
  *   tcp_send_synack    window synack_window(p, a, layout index); with sa: win, options
  *                      (seg_opts_encode), DF, TTL, flags, quirks from sa (seg_answer_apply)
- *   next_ipid          ipidgen_next(&a->ipid_synack / ipid_flow / ipid_reset, &e->gen, &fl->ip_id)
+ *   next_ipid          ipidgen_next(&a->ipid_synack / ipid_flow / ipid_reset, &e->gen, &fl->ip_id, now)
  *   tcp_tsval          tsgen_val(&a->ts, p->ts_hz, now, fl->ts_off)
  *   no_flow            k = stray_kind_of(listening, f->flags); k != STRAY_N:
  *                      stray_answer_fill(&a->stray[k], ...) and send, or stay silent
@@ -35,7 +35,7 @@ enum ipidg_kind {
     IPG_INCR,          /* I: +1 per packet on a shared counter */
     IPG_BROKEN_INCR,   /* BI: +1 stored in host order on a little-endian box: +256 */
     IPG_RANDOM_INCR,   /* RI: random positive steps, 1001..1300, never a multiple of 256 */
-    IPG_RANDOM,        /* RD: random per packet */
+    IPG_RANDOM,        /* RD: random per packet, never within nmap's reach of the last three (gen.c) */
     IPG_PER_FLOW,      /* random start per connection, +1 per packet (Linux sockets) */
 };
 /* Counters: packets drawing from the same counter share one sequence (nmap's SS=S). */
@@ -78,8 +78,11 @@ struct tsgen {
 };
 
 /* What the engine keeps for the generators. */
+#define IPID_RD_HIST 3
 struct gen_state {
     uint16_t ipid[IPC_N];
+    uint64_t ipid_us[IPC_N];               /* when each counter last gave an ID, + 1 */
+    uint16_t rd_hist[IPC_N][IPID_RD_HIST]; /* RD: the counter's last IDs, newest first */
     uint32_t isn_last;
     uint64_t isn_us;
     bool     isn_init;
@@ -90,8 +93,10 @@ struct gen_state {
     uint64_t rng;
 };
 void     gen_state_init(struct gen_state *g, uint64_t seed);
-/* flow_ctr: the connection's own counter (IPG_PER_FLOW), may be NULL (then 0). */
-uint16_t ipidgen_next(const struct ipidgen *g, struct gen_state *st, uint16_t *flow_ctr);
+/* flow_ctr: the connection's own counter (IPG_PER_FLOW), may be NULL (then 0). now_us:
+ * the monotonic clock, which tells when a counter sat idle (gen.c: when it may rewind). */
+uint16_t ipidgen_next(const struct ipidgen *g, struct gen_state *st, uint16_t *flow_ctr,
+                      uint64_t now_us);
 uint32_t isngen_next(const struct isngen *g, struct gen_state *st, uint64_t now_us);
 /* The offset to store in a new connection: per_host, or for TSG_RANDOM the one that
  * starts the connection on the fast clock. */

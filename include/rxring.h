@@ -42,6 +42,13 @@ int  rxring_open(struct rxring *r, const char *ifname, int ifindex, uint32_t sna
 bool rxring_next(struct rxring *r, struct rxring_frame *f);
 /* Hand the head slot back to the kernel and move on. */
 void rxring_release(struct rxring *r);
+/* poll said the socket is readable and no frame was at the head: drain the socket's own
+ * receive queue and catch up if the head slot was skipped. Returns true if anything was. */
+bool rxring_recover(struct rxring *r);
+/* The error the kernel left on the socket (SO_ERROR, which clears it: ENETDOWN when the
+ * link went down, ENXIO/ENODEV when the interface went away), 0 if none. While one is
+ * pending poll reports POLLERR at once, every time. */
+int  rxring_error(struct rxring *r);
 /* Frames the kernel dropped because the ring was full, since the last call. */
 uint64_t rxring_drops(struct rxring *r);
 void rxring_close(struct rxring *r);

@@ -159,7 +159,7 @@ static void icmp_input(struct engine *e, const struct frame *f)
         return;
     /* draw the IP ID only for an answer that goes out */
     struct gen_state saved = e->gen;
-    uint16_t id = ipidgen_next(&a->ipid_icmp, &e->gen, NULL);
+    uint16_t id = ipidgen_next(&a->ipid_icmp, &e->gen, NULL, e->now_us);
     size_t n = udp ? icmp_port_unreach(e->txbuf, sizeof e->txbuf, e->mac, f, &a->u1, id)
                    : icmp_echo_reply(e->txbuf, sizeof e->txbuf, e->mac, f, &a->ie, id);
     if (n)

@@ -1,5 +1,7 @@
 /* Event lines: text for people, JSON Lines for scripts; the same fields in both. */
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include "addrset.h"
@@ -16,49 +18,68 @@ static const char *const descs[] = { EVENT_LIST(EV_DESC) };
 const char *ev_name(enum ev_kind k) { return (unsigned)k < EV__N ? names[k] : "?"; }
 int ev_scenario(enum ev_kind k) { return (unsigned)k < EV__N ? scenarios[k] : 0; }
 
-static void emit_json(FILE *out, const struct ev *e, const struct timeval *tv)
+/* One event's line, built in place: never longer than this (the fields are bounded). */
+struct line {
+    char   s[512];
+    size_t n;
+};
+
+static void put(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct line *l, const char *fmt, ...)
+{
+    if (l->n >= sizeof l->s)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(l->s + l->n, sizeof l->s - l->n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        l->n = l->n + (size_t)k < sizeof l->s ? l->n + (size_t)k : sizeof l->s - 1;
+}
+
+static void emit_json(struct line *out, const struct ev *e, const struct timeval *tv)
 {
     char a[16], b[16], fi[16], fo[16];
-    fprintf(out, "{\"ts\":%lld.%06ld,\"event\":\"%s\",\"mode\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
+    put(out, "{\"ts\":%lld.%06ld,\"event\":\"%s\",\"mode\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
             "\"dst\":\"%s\",\"dport\":%u",
             (long long)tv->tv_sec, (long)tv->tv_usec, names[e->kind], e->mode,
             ip4_str(e->src, a), e->sport, ip4_str(e->dst, b), e->dport);
     if (e->in_flags >= 0)
-        fprintf(out, ",\"in\":\"%s\",\"in_len\":%u", tcp_flags_str((uint8_t)e->in_flags, fi), e->in_len);
+        put(out, ",\"in\":\"%s\",\"in_len\":%u", tcp_flags_str((uint8_t)e->in_flags, fi), e->in_len);
     if (e->out_flags >= 0)
-        fprintf(out, ",\"out\":\"%s\"", tcp_flags_str((uint8_t)e->out_flags, fo));
+        put(out, ",\"out\":\"%s\"", tcp_flags_str((uint8_t)e->out_flags, fo));
     if (e->delay_ms >= 0)
-        fprintf(out, ",\"delay_ms\":%.3f", e->delay_ms);
+        put(out, ",\"delay_ms\":%.3f", e->delay_ms);
     if (e->unread >= 0)
-        fprintf(out, ",\"unread\":%lld", (long long)e->unread);
+        put(out, ",\"unread\":%lld", (long long)e->unread);
     if (e->rtx >= 0)
-        fprintf(out, ",\"rtx\":%d", e->rtx);
+        put(out, ",\"rtx\":%d", e->rtx);
     if (scenarios[e->kind])
-        fprintf(out, ",\"scenario\":%d", scenarios[e->kind]);
-    fputs("}\n", out);
+        put(out, ",\"scenario\":%d", scenarios[e->kind]);
+    put(out, "}\n");
 }
 
-static void emit_text(FILE *out, const struct ev *e, const struct timeval *tv)
+static void emit_text(struct line *out, const struct ev *e, const struct timeval *tv)
 {
     char a[16], b[16], fi[16], fo[16];
     struct tm tm;
     localtime_r(&tv->tv_sec, &tm);
-    fprintf(out, "%02d:%02d:%02d.%06ld %-22s %-11s %s:%u > %s:%u", tm.tm_hour, tm.tm_min,
+    put(out, "%02d:%02d:%02d.%06ld %-22s %-11s %s:%u > %s:%u", tm.tm_hour, tm.tm_min,
             tm.tm_sec, (long)tv->tv_usec, names[e->kind], e->mode, ip4_str(e->src, a), e->sport,
             ip4_str(e->dst, b), e->dport);
-    fprintf(out, " in=%s", e->in_flags >= 0 ? tcp_flags_str((uint8_t)e->in_flags, fi) : "-");
+    put(out, " in=%s", e->in_flags >= 0 ? tcp_flags_str((uint8_t)e->in_flags, fi) : "-");
     if (e->in_len)
-        fprintf(out, "+%u", e->in_len);
-    fprintf(out, " out=%s", e->out_flags >= 0 ? tcp_flags_str((uint8_t)e->out_flags, fo) : "-");
+        put(out, "+%u", e->in_len);
+    put(out, " out=%s", e->out_flags >= 0 ? tcp_flags_str((uint8_t)e->out_flags, fo) : "-");
     if (e->delay_ms >= 0)
-        fprintf(out, " delay=%.3fms", e->delay_ms);
+        put(out, " delay=%.3fms", e->delay_ms);
     if (e->unread >= 0)
-        fprintf(out, " unread=%lld", (long long)e->unread);
+        put(out, " unread=%lld", (long long)e->unread);
     if (e->rtx >= 0)
-        fprintf(out, " rtx=%d", e->rtx);
+        put(out, " rtx=%d", e->rtx);
     if (scenarios[e->kind])
-        fprintf(out, "  [case %d: %s]", scenarios[e->kind], descs[e->kind]);
-    fputc('\n', out);
+        put(out, "  [case %d: %s]", scenarios[e->kind], descs[e->kind]);
+    put(out, "\n");
 }
 
 void ev_emit(struct evout *o, const struct ev *e)
@@ -69,10 +90,16 @@ void ev_emit(struct evout *o, const struct ev *e)
         return;
     struct timeval tv;
     gettimeofday(&tv, NULL);
+    struct line l = { .n = 0 };
     if (o->json)
-        emit_json(o->out, e, &tv);
+        emit_json(&l, e, &tv);
     else
-        emit_text(o->out, e, &tv);
+        emit_text(&l, e, &tv);
+    if (o->sink.on) {
+        linesink_put(&o->sink, l.s, l.n);
+        return;
+    }
+    fwrite(l.s, 1, l.n, o->out);
     fflush(o->out);
 }
 

@@ -1,6 +1,7 @@
 /* IP ID, ISN and timestamp generators, shaped after what nmap's SEQ test measures
  * (osscan2.cc makeTSeqFP, get_ipid_sequence_16): a generator here produces the class
  * nmap prints (Z, I, BI, RI, RD, a constant; GCD/ISR/SP; TS). */
+#include <string.h>
 #include "profile_ext.h"
 
 static uint64_t rnd(struct gen_state *st)
@@ -14,6 +15,7 @@ static uint64_t rnd(struct gen_state *st)
 
 void gen_state_init(struct gen_state *g, uint64_t seed)
 {
+    memset(g, 0, sizeof *g);
     g->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
     /* TCP counters low, ICMP's high: a separate ICMP sequence then never looks like the
      * continuation of the TCP one (nmap's SS=O) */
@@ -25,9 +27,90 @@ void gen_state_init(struct gen_state *g, uint64_t seed)
     g->ts_init = false;
 }
 
-uint16_t ipidgen_next(const struct ipidgen *g, struct gen_state *st, uint16_t *flow_ctr)
+/* nmap takes each class's IP IDs from a few answers close together (TI: the six SYN-ACKs,
+ * 100 ms apart; CI: the three closed-port RSTs; II: two echo replies) and calls any
+ * decrease between two of them RD (get_diffs compares them as 32-bit numbers). So a
+ * counter that wraps inside that window turns I, BI or RI into RD, which the database
+ * entry does not say: BI wraps every 256 IDs, RI every ~57. A counter that would wrap
+ * within one scan's worth of IDs starts low again, but only after a pause no scan has
+ * inside it, where nmap compares nothing across. */
+#define IPID_IDLE_US 1000000u   /* SEQ probes are 100 ms apart; an OS scan's tries closer */
+#define IPID_SCAN_IDS 40        /* IDs one counter gives to one OS scan (2 tries), at most */
+#define RI_STEP_MIN 1001
+#define RI_STEP_SPAN 300
+
+static bool near_wrap(enum ipidg_kind k, uint16_t c)
 {
-    uint16_t *c = &st->ipid[g->counter < IPC_N ? g->counter : IPC_SHARED];
+    switch (k) {
+    case IPG_INCR:
+        return c > 65535 - IPID_SCAN_IDS;
+    case IPG_BROKEN_INCR:
+        return (c & 0xff) > 255 - IPID_SCAN_IDS;
+    case IPG_RANDOM_INCR:
+        return c > 65535 - IPID_SCAN_IDS * (RI_STEP_MIN + RI_STEP_SPAN);
+    default:
+        return false;
+    }
+}
+
+static void rewind_idle(enum ipidg_kind k, struct gen_state *st, unsigned ci, uint64_t now_us)
+{
+    uint16_t *c = &st->ipid[ci];
+    /* ipid_us holds the time + 1: 0 is "never used" */
+    uint64_t last = st->ipid_us[ci];
+    bool idle = last == 0 || (now_us + 1 >= last && now_us + 1 - last >= IPID_IDLE_US);
+    st->ipid_us[ci] = now_us + 1;
+    if (!idle || !near_wrap(k, *c))
+        return;
+    if (k == IPG_BROKEN_INCR)
+        *c = (uint16_t)((*c & 0xff00) + 0x100);
+    else
+        *c = (uint16_t)(rnd(st) >> 52);          /* 0..4095 */
+}
+
+/* Would nmap, seeing v after h, fail to call the pair random? As three or more samples
+ * (TI, CI) a pair is RD when v < h or v - h > 20000; as two (II, never RD) it must be RI:
+ * a 16-bit step above 1000 that is not a multiple of 256 below 25600. */
+static bool rd_pair_weak(uint16_t h, uint16_t v)
+{
+    uint16_t d = (uint16_t)(v - h);
+    return (v >= h && v - h <= 20000) || d <= 1000 || (d % 256 == 0 && d < 25600);
+}
+
+/* RD: random, but never weak against any of the counter's last IPID_RD_HIST IDs, so that
+ * nmap's samples read RD (and II's pair RI) every time, whatever else was answered between
+ * them. The windows left out cover at most ~63,300 of the 65,536 values. */
+static uint16_t rd_next(struct gen_state *st, unsigned ci)
+{
+    uint16_t *h = st->rd_hist[ci];
+    uint16_t v = 0;
+    for (unsigned tries = 0;; tries++) {
+        v = (uint16_t)(rnd(st) >> 48);
+        if (tries >= 32)                       /* unlucky: walk on to a value that fits */
+            for (unsigned k = 0; k < 65536u; k++, v++) {
+                bool ok = true;
+                for (int i = 0; i < IPID_RD_HIST; i++)
+                    ok = ok && !rd_pair_weak(h[i], v);
+                if (ok)
+                    break;
+            }
+        bool ok = true;
+        for (int i = 0; i < IPID_RD_HIST; i++)
+            ok = ok && !rd_pair_weak(h[i], v);
+        if (ok || tries >= 32)
+            break;
+    }
+    memmove(h + 1, h, (IPID_RD_HIST - 1) * sizeof *h);
+    h[0] = v;
+    return v;
+}
+
+uint16_t ipidgen_next(const struct ipidgen *g, struct gen_state *st, uint16_t *flow_ctr,
+                      uint64_t now_us)
+{
+    unsigned ci = g->counter < IPC_N ? g->counter : IPC_SHARED;
+    uint16_t *c = &st->ipid[ci];
+    rewind_idle((enum ipidg_kind)g->kind, st, ci, now_us);
     switch ((enum ipidg_kind)g->kind) {
     case IPG_ZERO:
         return 0;
@@ -40,16 +123,15 @@ uint16_t ipidgen_next(const struct ipidgen *g, struct gen_state *st, uint16_t *f
         ++*c;
         return (uint16_t)(*c << 8 | *c >> 8);
     case IPG_RANDOM_INCR: {
-        /* nmap's RI: a step above 1000 that is not a multiple of 256; steps stay small
-         * so the 16-bit counter wraps (which nmap reads as RD) rarely */
-        uint16_t step = (uint16_t)(1001 + rnd(st) % 300);
+        /* nmap's RI: a step above 1000 that is not a multiple of 256 */
+        uint16_t step = (uint16_t)(RI_STEP_MIN + rnd(st) % RI_STEP_SPAN);
         if (step % 256 == 0)
             step++;
         *c = (uint16_t)(*c + step);
         return *c;
     }
     case IPG_RANDOM:
-        return (uint16_t)(rnd(st) >> 32);
+        return rd_next(st, ci);
     case IPG_PER_FLOW:
         return flow_ctr ? (*flow_ctr)++ : 0;
     }

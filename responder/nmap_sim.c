@@ -331,6 +331,13 @@ static const char *ipid_class(struct out *o, const uint16_t *ids, int n)
     return k ? "BI" : l ? "I" : j ? "I" : NULL;
 }
 
+const char *nmap_ipid_class(const uint16_t *ids, int n, char *buf, size_t len)
+{
+    struct out o = { buf, buf + len, true };
+    const char *c = n <= 8 ? ipid_class(&o, ids, n) : NULL;
+    return c && o.ok ? c : NULL;
+}
+
 static bool incr_class(const char *c)
 {
     return c && (!strcmp(c, "I") || !strcmp(c, "BI") || !strcmp(c, "RI"));

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 #include <time.h>
 #include "arp.h"
 #include "cmds.h"
@@ -155,7 +157,11 @@ static int probe_addresses(struct netio *nio, const struct resp_config *c, char 
     return 0;
 }
 
-static void install_signals(sigset_t *unblocked)
+/* SIGINT, SIGTERM and SIGHUP stay blocked from here on: set-up is never cut short half-way
+ * (an nft guard installed and not removed), and the loop takes them from a signalfd in its
+ * poll set, so a stop is seen even while frames keep the capture readable (ppoll with a
+ * signal mask takes a signal only when no descriptor is ready). Returns the signalfd. */
+static int install_signals(sigset_t *unblocked)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -169,36 +175,93 @@ static void install_signals(sigset_t *unblocked)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
-    /* signals are only taken inside ppoll, so a stop can never be lost between the
-     * check and the sleep */
     sigprocmask(SIG_BLOCK, &block, unblocked);
+    return signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-static void run(struct engine *e, struct netio *nio, const struct resp_config *c,
-                const sigset_t *unblocked_set)
+/* Events waiting for a slow reader: at most this much (~1,000 lines), then they are dropped
+ * and counted; a reader that keeps up never has more than a line or two here. */
+#define EV_SINK_BYTES (256 * 1024)
+
+/* Write the events the reader takes now; false when it went away (stop, as SIGPIPE would,
+ * but through the ordinary end: counts printed, guard removed, -w closed). */
+static bool events_out(struct linesink *o)
+{
+    if (o->len)
+        linesink_flush(o);
+    if (o->broken && !stop_signal) {
+        fprintf(stderr, "rstcraft: stdout was closed by its reader; stopping\n");
+        stop_signal = SIGPIPE;
+    }
+    return !o->broken;
+}
+
+static void take_signal(int sfd)
+{
+    struct signalfd_siginfo si;
+    if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+        stop_signal = (int)si.ssi_signo;
+}
+
+/* A link change seen: follow the MAC unless --mac fixed it, announce again when the link
+ * comes back (the peers' caches may have been flushed with it). false: the interface is
+ * gone, err says so. */
+static bool link_changed(struct engine *e, struct netio *nio, const struct resp_config *c,
+                         short revents, char *err)
+{
+    int ch = netio_link_check(nio, revents, err);
+    if (ch < 0)
+        return false;
+    if ((ch & LW_MAC) && !c->have_mac)
+        memcpy(e->mac, nio->mac, 6);
+    if ((ch & (LW_UP | LW_MAC)) && nio->lw.up && !c->no_probe)
+        arp_announce(nio, &c->addrs, e->mac);
+    return true;
+}
+
+/* Returns 0 at a stop (signal, --count, --duration), 1 with err set when the interface
+ * went away. */
+static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
+               const sigset_t *unblocked_set, int sfd, char *err)
 {
     struct loop l = { .e = e };
     sigset_t unblocked = *unblocked_set;
     uint64_t start = mono_us();
     uint64_t end = c->duration_s > 0 ? start + (uint64_t)(c->duration_s * 1e6) : 0;
-    struct pollfd pfd = { .fd = nio->fd, .events = POLLIN };
     nio->batch = true;
     if (c->busy_poll) {
         /* spinning never sleeps: take signals anywhere, and read the ring without a
-         * system call per turn */
+         * system call per turn; link changes are looked at every 10 ms */
         sigprocmask(SIG_SETMASK, &unblocked, NULL);
+        uint64_t next_link = 0;
         while (!stop_signal) {
             engine_timers(e);
             netio_flush_tx(nio);
             if ((c->count && e->ev.total >= c->count) || (end && e->now_us >= end))
                 break;
             netio_dispatch(nio, rx_frame, &l);
+            events_out(&e->ev.sink);
+            if (e->now_us >= next_link) {
+                next_link = e->now_us + 10000;
+                if (!link_changed(e, nio, c, POLLERR, err))
+                    return 1;
+            }
         }
-        return;
+        return 0;
     }
+    enum { P_CAP, P_LINK, P_SIG, P_OUT, P_N };
+    struct pollfd pfd[P_N] = {
+        [P_CAP] = { .fd = nio->fd, .events = POLLIN },
+        [P_LINK] = { .fd = nio->lw.fd, .events = POLLIN },
+        [P_SIG] = { .fd = sfd, .events = POLLIN },
+        [P_OUT] = { .fd = -1, .events = POLLOUT },
+    };
     while (!stop_signal) {
         uint64_t next = engine_timers(e);
         netio_flush_tx(nio);
+        if (!events_out(&e->ev.sink))
+            break;
+        pfd[P_OUT].fd = e->ev.sink.len ? e->ev.sink.fd : -1;
         if (c->count && e->ev.total >= c->count)
             break;
         uint64_t now = mono_us();
@@ -214,13 +277,24 @@ static void run(struct engine *e, struct netio *nio, const struct resp_config *c
             ts.tv_nsec = (long)(d % 1000000u) * 1000;
             tsp = &ts;
         }
-        int r = ppoll(&pfd, 1, tsp, &unblocked);
-        if (r < 0 && errno != EINTR)
-            break;
+        /* without a signalfd (it failed), signals are taken inside ppoll as before */
+        int r = ppoll(pfd, P_N, tsp, sfd < 0 ? &unblocked : NULL);
+        if (r < 0 && errno != EINTR) {
+            snprintf(err, NETIO_ERRLEN, "poll: %s", strerror(errno));
+            return 1;
+        }
         e->now_us = mono_us();
-        if (r > 0)
+        if (r <= 0)
+            continue;
+        if (pfd[P_SIG].revents)
+            take_signal(sfd);
+        short cap = pfd[P_CAP].revents;
+        if ((pfd[P_LINK].revents || (cap & ~POLLIN)) && !link_changed(e, nio, c, cap, err))
+            return 1;
+        if (cap & POLLIN)
             netio_dispatch(nio, rx_frame, &l);
     }
+    return 0;
 }
 
 int respond_main(int argc, char **argv)
@@ -253,8 +327,9 @@ int respond_main(int argc, char **argv)
     /* from here on a stop request is held until the loop's first ppoll, so that set-up is
      * never cut short half-way (an nft guard installed and not removed) */
     sigset_t unblocked;
-    install_signals(&unblocked);
+    int sfd = install_signals(&unblocked);
     int code = 3;
+    bool ran = false;
     /* small ring slots hold many frames; only echo needs whole GRO frames */
     nio.snaplen = rules_echo(&c.rules) ? 0 : 2048;
     nio.direct = true;
@@ -282,6 +357,9 @@ int respond_main(int argc, char **argv)
     e.ev.out = stdout;
     e.ev.json = c.json;
     e.ev.quiet = c.quiet;
+    if (!c.quiet && linesink_open(&e.ev.sink, STDOUT_FILENO, EV_SINK_BYTES) != 0)
+        fprintf(stderr, "rstcraft: warning: events written as they come (no buffer for stdout): "
+                "a slow reader will slow the answers\n");
     if (!c.no_probe)
         arp_announce(&nio, &c.addrs, mac);
     char a[16];
@@ -289,25 +367,33 @@ int respond_main(int argc, char **argv)
             "profile %s (%s), default %s\n", c.iface, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
             c.addrs.n, c.addrs.n == 1 ? "" : "es", ip4_str(c.addrs.v[0], a), prof->name, prof->os,
             c.rules.dflt.mode->name);
-    run(&e, &nio, &c, &unblocked);
+    ran = true;
+    code = run(&e, &nio, &c, &unblocked, sfd, err);
     netio_flush(&nio);
-    ev_print_counts(&e.ev, stderr);
-    code = 0;
+    linesink_close(&e.ev.sink);
+    if (code == 0)
+        ev_print_counts(&e.ev, stderr);
+    if (code == 0 && e.ev.sink.dropped)
+        fprintf(stderr, "rstcraft: events dropped (slow reader): %llu\n",
+                (unsigned long long)e.ev.sink.dropped);
 out_nio:
     kguard_nft_remove();
     netio_close(&nio);
-    if (code == 0) {
+    if (code == 0)
         fprintf(stderr, "rstcraft: frames: %llu received, %llu sent, %llu malformed, "
-                "%llu dropped by the kernel (capture ring full), %u flows live\n",
+                "%llu dropped by the kernel (capture ring full), %u flows live, "
+                "%llu not sent (link down or send queue full)\n",
                 (unsigned long long)e.rx_frames, (unsigned long long)e.tx_frames,
                 (unsigned long long)e.rx_malformed, (unsigned long long)nio.rx_drop_kernel,
-                e.ft.used);
+                e.ft.used, (unsigned long long)nio.tx_err);
+    if (ran)
         engine_free(&e);
-    }
 out_cfg:
     if (code)
         fail(err, code);
     config_free(&c);
+    if (sfd >= 0)
+        close(sfd);
     sigprocmask(SIG_SETMASK, &unblocked, NULL);
     return code;
 }

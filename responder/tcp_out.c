@@ -5,7 +5,7 @@
 
 static uint16_t next_ipid(struct engine *e, const struct ipidgen *g, struct flow *fl)
 {
-    return ipidgen_next(g, &e->gen, fl ? &fl->ip_id : NULL);
+    return ipidgen_next(g, &e->gen, fl ? &fl->ip_id : NULL, e->now_us);
 }
 
 uint32_t tcp_tsval(const struct engine *e, const struct flow *fl)

@@ -290,8 +290,9 @@ class Responder:
     threads. Used as a context manager: started on enter, SIGTERM on exit."""
 
     def __init__(self, lab, args, addr=RESP_IP, iface="r0", json_events=True, no_probe=True,
-                 ready_timeout=None, host="r", wrap=()):
+                 ready_timeout=None, host="r", wrap=(), stdout=None):
         self.lab = lab
+        self.stdout = stdout    # a file to give stdout to (then events are not collected)
         argv = list(wrap) + [RSTCRAFT, "-i", iface, "-a", addr]
         if json_events:
             argv.append("--json")
@@ -311,9 +312,11 @@ class Responder:
         if not RSTCRAFT.exists():
             raise AssertionError(f"{RSTCRAFT} not built (run make)")
         self.t0 = time.monotonic()
-        self.p = self.lab.popen(self.host, self.argv, bufsize=1)
-        self._threads = [threading.Thread(target=self._pump, args=(self.p.stdout, self.out_lines), daemon=True),
-                         threading.Thread(target=self._pump, args=(self.p.stderr, self.err_lines), daemon=True)]
+        kw = {"stdout": self.stdout} if self.stdout is not None else {}
+        self.p = self.lab.popen(self.host, self.argv, bufsize=1, **kw)
+        self._threads = [threading.Thread(target=self._pump, args=(s, sink), daemon=True)
+                         for s, sink in ((self.p.stdout, self.out_lines), (self.p.stderr, self.err_lines))
+                         if s is not None]
         for t in self._threads:
             t.start()
         deadline = time.monotonic() + self.ready_timeout

@@ -202,23 +202,23 @@ static void test_ipid_generators(void **state)
     gen_state_init(&g, 42);
     struct ipidgen incr = { IPG_INCR, IPC_SHARED, 0 }, bi = { IPG_BROKEN_INCR, IPC_RESET, 0 };
     struct ipidgen ri = { IPG_RANDOM_INCR, IPC_SHARED, 0 }, k = { IPG_CONST, 0, 0x1234 };
-    uint16_t a = ipidgen_next(&incr, &g, NULL), b = ipidgen_next(&incr, &g, NULL);
+    uint16_t a = ipidgen_next(&incr, &g, NULL, 0), b = ipidgen_next(&incr, &g, NULL, 0);
     assert_int_equal((uint16_t)(b - a), 1);
-    a = ipidgen_next(&bi, &g, NULL);
-    b = ipidgen_next(&bi, &g, NULL);
+    a = ipidgen_next(&bi, &g, NULL, 0);
+    b = ipidgen_next(&bi, &g, NULL, 0);
     assert_int_equal((uint16_t)(b - a) % 256, 0);
     for (int i = 0; i < 50; i++) {
-        a = ipidgen_next(&ri, &g, NULL);
-        b = ipidgen_next(&ri, &g, NULL);
+        a = ipidgen_next(&ri, &g, NULL, 0);
+        b = ipidgen_next(&ri, &g, NULL, 0);
         uint16_t d = (uint16_t)(b - a);
         assert_true(d > 1000 && d < 1400 && d % 256 != 0);
     }
-    assert_int_equal(ipidgen_next(&k, &g, NULL), 0x1234);
+    assert_int_equal(ipidgen_next(&k, &g, NULL, 0), 0x1234);
     uint16_t flow = 7;
     struct ipidgen pf = { IPG_PER_FLOW, 0, 0 };
-    assert_int_equal(ipidgen_next(&pf, &g, &flow), 7);
-    assert_int_equal(ipidgen_next(&pf, &g, &flow), 8);
-    assert_int_equal(ipidgen_next(&pf, &g, NULL), 0);
+    assert_int_equal(ipidgen_next(&pf, &g, &flow, 0), 7);
+    assert_int_equal(ipidgen_next(&pf, &g, &flow, 0), 8);
+    assert_int_equal(ipidgen_next(&pf, &g, NULL, 0), 0);
     /* the ICMP counter starts apart from the TCP ones */
     assert_true(g.ipid[IPC_ICMP] >= 0x8000);
 }

@@ -1,0 +1,320 @@
+"""Faults under a running responder, as a user meets them: the link going down and up (with
+and without an MTU change), the MAC changing, the interface deleted or renamed. After a
+flap the responder answers at once, sleeps while idle and stops on SIGINT with its counts
+and a readable -w file; a deleted interface ends it with one line and exit 1, and the
+kernel guard's table goes with it."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from lab import CLIENT_IP, KERNEL_IP, RESP_IP, RSTCRAFT, tcp_pkts
+
+PORT = 9000
+XADDR = "198.18.0.20"
+
+
+def cpu_seconds(pid):
+    """utime + stime of pid, from /proc (fields 14 and 15, in clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_stderr(resp, text, timeout=3.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        hits = [ln for ln in resp.err_lines if text in ln]
+        if hits:
+            return hits
+        time.sleep(0.02)
+    return []
+
+
+def link(lab, *args):
+    lab.run("r", ["ip", "link", "set", "r0"] + list(args), check=True)
+
+
+@pytest.mark.parametrize("mtu", [None, 1400], ids=["flap", "flap+mtu"])
+def test_link_flap(lab, mtu):
+    out = lab.tmp / f"flap-{mtu}.pcap"
+    try:
+        with lab.responder("-p", PORT, "--mode", "rst", "-w", out) as resp:
+            r0 = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            assert r0["errno"] == "ECONNREFUSED", r0
+            link(lab, "down")
+            assert wait_stderr(resp, "r0: link down"), resp.stderr
+            time.sleep(1.0)
+            link(lab, "up")
+            if mtu:
+                link(lab, "mtu", str(mtu))
+            t_up = time.monotonic()
+            r1 = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            answered_after = time.monotonic() - t_up
+            assert r1["errno"] == "ECONNREFUSED", r1
+            assert answered_after < 1.0, answered_after
+            up = wait_stderr(resp, "r0: link up again after")
+            assert len(up) == 1 and len(wait_stderr(resp, "link down")) == 1, resp.stderr
+            if mtu:
+                assert wait_stderr(resp, f"r0: MTU now {mtu}"), resp.stderr
+
+            # idle after the flap: asleep, not spinning
+            time.sleep(0.2)
+            c0 = cpu_seconds(resp.p.pid)
+            time.sleep(2.0)
+            busy = (cpu_seconds(resp.p.pid) - c0) / 2.0
+            assert busy < 0.01, f"idle responder used {busy:.1%} of a core after the flap"
+
+            t_int = time.monotonic()
+            rc = resp.stop(signal.SIGINT, timeout=1.0)
+            stopped_after = time.monotonic() - t_int
+    finally:
+        link(lab, "up")
+        link(lab, "mtu", "1500")
+    print(f"answered {answered_after * 1e3:.1f} ms after link up; idle CPU {busy:.2%}; "
+          f"SIGINT to exit {stopped_after * 1e3:.0f} ms")
+    assert rc == 0, resp.stderr
+    assert resp.counts() == {"closed-port": 2}, resp.stderr
+    t = subprocess.run(["tcpdump", "-nr", str(out)], capture_output=True, text=True, timeout=10)
+    assert t.returncode == 0, t.stderr
+    assert f"{RESP_IP}.{PORT} > {CLIENT_IP}.{r1['sport']}" in t.stdout, t.stdout
+
+
+def test_mac_change_followed(lab):
+    old = lab.resp_mac
+    new = "02:00:5e:00:53:99"
+    try:
+        with lab.responder("-p", PORT, "--mode", "rst") as resp, \
+                lab.capture("c", "c0", f"tcp port {PORT}") as cap:
+            link(lab, "address", new)
+            assert wait_stderr(resp, f"r0: MAC now {new}"), resp.stderr
+            lab.run("c", ["ip", "neigh", "flush", "dev", "c0"], check=True)
+            r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            assert r["errno"] == "ECONNREFUSED", r
+    finally:
+        link(lab, "address", old)
+        lab.run("c", ["ip", "neigh", "flush", "dev", "c0"], check=True)
+    rst = tcp_pkts(cap.packets, src=RESP_IP)
+    assert rst and all(p.src == new for p in rst), [(p.src, p.summary()) for p in rst]
+
+
+def own_link(lab):
+    """x0, a veth of the responder's namespace alone (its peer x1 there too), holding
+    XADDR so that --kernel-guard has a table to install."""
+    lab.run("r", ["ip", "link", "del", "x0"])
+    lab.run("r", ["ip", "link", "add", "x0", "type", "veth", "peer", "name", "x1"], check=True)
+    for i in ("x0", "x1"):
+        lab.run("r", ["ip", "link", "set", i, "up"], check=True)
+    lab.run("r", ["ip", "addr", "add", f"{XADDR}/32", "dev", "x0"], check=True)
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+def test_interface_vanishes(lab, how):
+    own_link(lab)
+    try:
+        with lab.responder("--kernel-guard", addr=XADDR, iface="x0") as resp:
+            assert "rstcraft_" in lab.run("r", ["nft", "list", "tables"]).stdout
+            t0 = time.monotonic()
+            if how == "deleted":
+                lab.run("r", ["ip", "link", "del", "x0"], check=True)
+            else:
+                lab.run("r", ["ip", "link", "set", "x0", "down"], check=True)
+                lab.run("r", ["ip", "link", "set", "x0", "name", "y0"], check=True)
+            try:
+                rc = resp.p.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"still running 1 s after x0 was {how}: {resp.stderr!r}")
+            took = time.monotonic() - t0
+            resp.stop()
+    finally:
+        lab.run("r", ["ip", "link", "del", "x0"])
+        lab.run("r", ["ip", "link", "del", "y0"])
+    print(f"exit {rc} {took * 1e3:.0f} ms after x0 was {how}")
+    assert rc == 1, resp.stderr
+    after_ready = [ln for ln in resp.err_lines if not ln.startswith("rstcraft: ready")]
+    if how == "renamed":
+        after_ready = [ln for ln in after_ready if "link down" not in ln]
+    want = "was deleted" if how == "deleted" else "was renamed to y0"
+    assert len(after_ready) == 1 and want in after_ready[0], resp.stderr
+    assert "rstcraft_" not in lab.run("r", ["nft", "list", "tables"]).stdout
+
+
+
+def test_stdout_never_read(lab):
+    """stdout into a FIFO whose reader never reads: 5,000 events later a client is still
+    answered at once, and the events that found no room are counted at exit."""
+    fifo = lab.tmp / "events.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)     # held open, never read
+    try:
+        with open(fifo, "w") as w:
+            resp = lab.responder("-p", PORT, "--mode", "rst", stdout=w)
+            with resp:
+                c = lab.run("c", [RSTCRAFT, "craft", RESP_IP, "-p", PORT, "-c", "5000",
+                                  "--rate", "5000", "--wait", "200", "-q"], timeout=30)
+                assert c.returncode in (0, 1), c.stderr
+                t0 = time.monotonic()
+                r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+                took = time.monotonic() - t0
+                assert r["errno"] == "ECONNREFUSED", r
+                assert r["elapsed_ms"] < 100, r
+                rc = resp.stop(signal.SIGINT, timeout=2.0)
+    finally:
+        os.close(reader)
+    print(f"client answered in {r['elapsed_ms']} ms ({took * 1e3:.0f} ms with the client's "
+          f"start) after 5,000 events; {resp.stderr.splitlines()[-2:]}")
+    assert rc == 0, resp.stderr
+    counts = resp.counts()
+    assert counts and counts.get("closed-port", 0) >= 5000, resp.stderr
+    dropped = [ln for ln in resp.err_lines if ln.startswith("rstcraft: events dropped (slow reader): ")]
+    assert len(dropped) == 1 and int(dropped[0].rsplit(" ", 1)[1]) > 0, resp.stderr
+
+
+def test_stdout_reader_exits(lab):
+    """rstcraft ... | head -1: the next event after head is gone ends it cleanly (exit 0,
+    counts printed), and the kernel guard's table goes with it."""
+    own_link(lab)
+    try:
+        sh = (f"{RSTCRAFT} -i x0 -a {XADDR} --no-probe --kernel-guard --json | head -1; "
+              "echo pipestatus=${PIPESTATUS[0]} >&2")
+        p = lab.popen("r", ["bash", "-c", sh])
+        time.sleep(0.5)
+        assert "rstcraft_" in lab.run("r", ["nft", "list", "tables"]).stdout
+        # two SYNs on x1 (the other end of x0): the first for head, the second finds it gone
+        for sport in (40001, 40002):
+            lab.run("r", [RSTCRAFT, "craft", XADDR, "-i", "x1", "--src", "198.18.0.21",
+                          "-s", str(sport), "-p", "80", "-c", "1", "--wait", "100", "-q"])
+            time.sleep(0.2)
+        out, err = p.communicate(timeout=3)
+    finally:
+        lab.run("r", ["ip", "link", "del", "x0"])
+    assert out.count("\n") == 1 and '"closed-port"' in out, out
+    assert "pipestatus=0" in err, err
+    assert "stdout was closed by its reader" in err and "rstcraft: counts:" in err, err
+    assert "rstcraft_" not in lab.run("r", ["nft", "list", "tables"]).stdout
+
+
+def test_pcap_disk_full(lab):
+    """-w onto a full disk (a 64 KiB tmpfs): answers go on, the frames that found no room
+    are counted, and what the file holds is a valid pcap of whole records."""
+    small = lab.tmp / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=True)
+    out = small / "full.pcap"
+    try:
+        with lab.responder("-p", PORT, "--mode", "rst", "-q", "-w", out) as resp:
+            c = lab.run("c", [RSTCRAFT, "craft", RESP_IP, "-p", PORT, "-c", "2000",
+                              "--rate", "5000", "--wait", "200", "-q"], timeout=30)
+            assert c.returncode in (0, 1), c.stderr
+            r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            assert r["errno"] == "ECONNREFUSED", r
+            assert resp.stop(signal.SIGINT) == 0, resp.stderr
+        t = subprocess.run(["tcpdump", "-nr", str(out)], capture_output=True, text=True, timeout=10)
+    finally:
+        subprocess.run(["umount", str(small)])
+    assert t.returncode == 0 and "truncated" not in t.stderr, t.stderr
+    kept = len(t.stdout.splitlines())
+    lines = [ln for ln in resp.err_lines if "frames dropped (write failed)" in ln]
+    assert len(lines) == 1, resp.stderr
+    dropped, total = (int(x) for x in lines[0].rsplit(": ", 1)[1].split(" of "))
+    print(f"-w on a full disk: {kept} frames in the file, {dropped} of {total} dropped")
+    assert kept > 0 and kept + dropped == total, (kept, dropped, total)
+    assert total >= 4002, total
+
+
+# --- craft and kill under the same faults ---
+
+def c_link(lab, *args):
+    lab.run("c", ["ip", "link", "set", "c0"] + list(args), check=True)
+
+
+def flap_c0(lab, p, after):
+    """Take c0 down for 1 s under p (after `after` s); returns p's CPU seconds meanwhile,
+    and its output once it ended."""
+    try:
+        time.sleep(after)
+        c_link(lab, "down")
+        time.sleep(0.2)
+        c0 = cpu_seconds(p.pid)
+        time.sleep(1.0)
+        busy = cpu_seconds(p.pid) - c0
+        c_link(lab, "up")
+        out, err = p.communicate(timeout=10)
+    finally:
+        c_link(lab, "up")
+    return busy, out, err
+
+
+def test_craft_link_flap(lab):
+    """craft probing the kernel host through a flap of its link: says so once each way,
+    sleeps meanwhile, and the probes after the link is back are answered."""
+    p = lab.popen("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", "30",
+                        "--interval", "100ms", "--json"])
+    busy, out, err = flap_c0(lab, p, 0.7)
+    assert p.returncode == 0, err
+    assert err.count("c0: link down") == 1 and err.count("c0: link up again after") == 1, err
+    assert busy < 0.05, f"craft used {busy:.2f} s of CPU in 1 s of link down"
+    probes = [int(m) for m in re.findall(r'"probe":\s*(\d+)', out)]
+    assert probes and max(probes) >= 25, out     # answered again after the link came back
+
+
+@pytest.mark.parametrize("tool", ["craft", "kill"])
+def test_tool_interface_deleted(lab, tool):
+    """craft or kill on an interface that is deleted under it: one line, exit 3 (their
+    runtime error), within 1 s."""
+    lab.run("c", ["ip", "link", "del", "x0"])
+    lab.run("c", ["ip", "link", "add", "x0", "type", "veth", "peer", "name", "x1"], check=True)
+    for i in ("x0", "x1"):
+        lab.run("c", ["ip", "link", "set", i, "up"], check=True)
+    argv = ([RSTCRAFT, "craft", "198.18.0.77", "-i", "x0", "--dst-mac", "02:00:00:00:00:01",
+             "-p", "80", "-c", "100", "--interval", "100ms", "-q"] if tool == "craft" else
+            [RSTCRAFT, "kill", "-i", "x0", "--timeout", "10", "host 198.18.0.77 and port 5001"])
+    p = lab.popen("c", argv)
+    try:
+        time.sleep(0.7)
+        t0 = time.monotonic()
+        lab.run("c", ["ip", "link", "del", "x0"], check=True)
+        out, err = p.communicate(timeout=5)
+        took = time.monotonic() - t0
+    finally:
+        lab.run("c", ["ip", "link", "del", "x0"])
+    lines = [ln for ln in err.splitlines() if "listening on" not in ln]
+    print(f"{tool}: exit {p.returncode} {took * 1e3:.0f} ms after x0 was deleted: {lines}")
+    assert p.returncode == 3, err
+    assert took < 1.0, took
+    assert len(lines) == 1 and ("deleted" in lines[0] or "disappeared" in lines[0]), err
+
+
+def test_kill_link_flap(lab):
+    """kill sniffing through a flap of its link keeps running, asleep, to its --timeout."""
+    p = lab.popen("c", [RSTCRAFT, "kill", "-i", "c0", "--timeout", "3",
+                        f"host {KERNEL_IP} and port 5001"])
+    busy, out, err = flap_c0(lab, p, 0.5)
+    assert p.returncode == 1 and "0 connections reset" in out, (p.returncode, out, err)
+    assert busy < 0.05, f"kill used {busy:.2f} s of CPU in 1 s of link down"
+
+
+def test_craft_stdout_never_read(lab):
+    """craft's reply lines into a FIFO that is never read: the probes keep their schedule
+    (3,000 at 1 ms end in about 3 s, not when the pipe fills), the lines that found no room
+    are counted at exit."""
+    fifo = lab.tmp / "craft.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)     # held open, never read
+    try:
+        with open(fifo, "w") as w:
+            t0 = time.monotonic()
+            r = lab.run("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", "3000",
+                              "--interval", "1ms", "--wait", "200"], stdout=w,
+                        stderr=subprocess.PIPE, capture_output=False, timeout=30)
+            took = time.monotonic() - t0
+    finally:
+        os.close(reader)
+    print(f"craft: 3,000 probes in {took:.1f} s into a FIFO never read; {r.stderr.strip()!r}")
+    assert r.returncode == 0, r.stderr
+    assert took < 10, took
+    dropped = re.search(r"rstcraft craft: lines dropped \(slow reader\): (\d+)", r.stderr)
+    assert dropped and int(dropped.group(1)) > 1000, r.stderr
