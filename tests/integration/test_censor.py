@@ -298,3 +298,32 @@ def test_evasion_moves_against_tracking_models(lab, servers, model):
             assert bool(fired) != evaded, (model, move, c.events)
     finally:
         lab.run("k", ["nft", "delete table inet rcttl"])
+
+
+def test_slow_reader_never_stalls_it(lab, servers):
+    """Events into a FIFO nobody reads: after 3,000 triggers the next blocked request is
+    still reset at once, and the lines that found no room are counted at exit."""
+    import os
+    fifo = lab.tmp / "censor.fifo"
+    os.mkfifo(fifo)
+    hold = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)   # a reader that never reads
+    try:
+        p = lab.popen("s", [RSTCRAFT, "censor", "-i", "br0", "--json", "--port", "9", "--host",
+                            "blocked.test", "--residual", "0"], stdout=open(fifo, "w"))
+        assert "watching br0" in _readline_timeout(p.stderr, 5.0)
+        flood = ("import socket,sys\n"
+                 "for i in range(3000):\n"
+                 "    s = socket.socket(); s.settimeout(1)\n"
+                 "    try: s.connect((sys.argv[1], 9))\n"
+                 "    except OSError: pass\n"
+                 "    s.close()\n")
+        lab.run("c", ["/usr/bin/python3", "-c", flood, KERNEL_IP], timeout=120)
+        t0 = time.monotonic()
+        r = curl(lab, "blocked.test")
+        took = time.monotonic() - t0
+        kill_proc(p, __import__("signal").SIGINT)
+        err = p.stderr.read()
+    finally:
+        os.close(hold)
+    assert r.returncode == 56 and took < 1.0, (r.returncode, took)
+    assert "lines dropped (slow reader)" in err, err
