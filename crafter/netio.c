@@ -509,11 +509,19 @@ int netio_link_check(struct netio *n, short revents, char *err)
         }
     }
     /* a deletion starts by taking the link down: give its RTM_DELLINK a moment, so that a
-     * deleted interface is reported as that alone (the link is down: nothing waits) */
+     * deleted interface is reported as that alone. 250 ms, because the process deleting it
+     * may be descheduled in between on a loaded machine (50 ms was seen to fall short);
+     * the link is down, so no answer waits meanwhile */
     if ((ch & LW_DOWN) && n->lw.fd >= 0) {
-        struct pollfd p = { .fd = n->lw.fd, .events = POLLIN };
-        if (poll(&p, 1, 50) > 0)
-            ch |= linkwatch_read(&n->lw);
+        /* a deletion sends several messages (the peer down, the carrier lost, then
+         * RTM_DELLINK): keep reading until it is gone, up again, or the window ends */
+        uint64_t end = mono_now_us() + 250000;
+        for (uint64_t now = mono_now_us(); now < end && !n->lw.gone && !n->lw.renamed && !n->lw.up;
+             now = mono_now_us()) {
+            struct pollfd p = { .fd = n->lw.fd, .events = POLLIN };
+            if (poll(&p, 1, (int)((end - now + 999) / 1000)) > 0)
+                ch |= linkwatch_read(&n->lw);
+        }
     }
     if (n->lw.gone || n->lw.renamed) {
         linkwatch_gone_msg(&n->lw, err, NETIO_ERRLEN);
