@@ -12,7 +12,7 @@ CFLAGS   += $(CSTD) $(WARN) $(OPT) -Iinclude
 LDLIBS   += -lpcap -lnet
 PY        = /usr/bin/python3
 
-LIB_SRC   = $(wildcard crafter/*.c) $(filter-out responder/main.c,$(wildcard responder/*.c))
+LIB_SRC   = $(wildcard crafter/*.c explain/*.c) $(filter-out responder/main.c,$(wildcard responder/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ  = $(BUILD)/responder/main.o
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -90,7 +90,7 @@ uninstall:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --suppress=missingIncludeSystem -Iinclude crafter responder tests/clients
+	  --suppress=missingIncludeSystem -Iinclude crafter explain responder tests/clients
 	clang-tidy --quiet $(LIB_SRC) responder/main.c -- $(CSTD) -Iinclude
 
 clean:

@@ -6,4 +6,5 @@
 int respond_main(int argc, char **argv);
 int craft_main(int argc, char **argv);
 int kill_main(int argc, char **argv);
+int explain_main(int argc, char **argv);
 #endif
