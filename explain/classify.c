@@ -102,6 +102,28 @@ static const struct xpkt *last_from_receiver(const struct xrst *r)
     return NULL;
 }
 
+/* A bare RST answers a segment of the receiver: seq = that segment's ack. The segment may
+ * be the last one, an earlier one in the history, or a late duplicate (seq within what the
+ * receiver has acknowledged). */
+static bool answers_receiver(const struct xrst *r, const struct xside *R)
+{
+    for (int i = 0; i < r->hist_n; i++)
+        if (r->hist[i].dir != r->dir && (r->hist[i].flags & TH_ACK) && r->hist[i].ack == r->rst.seq)
+            return true;
+    const struct xside *S = &r->s[r->dir];
+    return (R->flags & XSIDE_ACKED) && (S->flags & XSIDE_SYN) && seq_gt(r->rst.seq, S->isn) &&
+           seq_le(r->rst.seq, R->ack);
+}
+
+/* The receiver sent payload among the packets just before the RST. */
+static bool recent_data(const struct xrst *r)
+{
+    for (int i = 0; i < r->hist_n; i++)
+        if (r->hist[i].dir != r->dir && r->hist[i].len > 0 && !(r->hist[i].flags & TH_RST))
+            return true;
+    return false;
+}
+
 static void no_answer(const struct xrst *r, struct verdict *v)
 {
     const struct xside *cl = &r->s[0];
@@ -198,11 +220,14 @@ static void established(struct ctx *c, struct verdict *v)
                  c->sname, c->rname);
         return;
     }
-    if ((c->S->flags & XSIDE_FIN) && c->R->data_after_fin_us && !c->ack) {
+    if ((c->S->flags & XSIDE_FIN) && !(c->R->flags & XSIDE_FIN) && !c->ack &&
+        (c->R->data_after_fin_us || recent_data(r))) {
+        /* Data sent before the FIN was seen here may still reach the closed socket after it
+         * (a capture near the data's sender sees the FIN last). */
         set(v, XC_DATA_AFTER_CLOSE, side_by(r));
         snprintf(v->evidence, sizeof v->evidence,
-                 "%s sent FIN, then %s sent data (at +%.3f s): bare RST seq %s",
-                 c->sname, c->rname, c->R->data_after_fin_us / 1e6,
+                 "%s sent FIN, %s's data reached it %s: bare RST seq %s",
+                 c->sname, c->rname, c->R->data_after_fin_us ? "after" : "in flight across it",
                  seg && r->rst.seq == seg->ack ? "= the data's ack" : "not the data's ack");
         snprintf(v->saw, sizeof v->saw, "%s: the write succeeded, then EPIPE on the next send() (ECONNRESET on recv()); %s: nothing (had closed)",
                  c->rname, c->sname);
@@ -229,13 +254,22 @@ static void established(struct ctx *c, struct verdict *v)
                  "close() with unread data (RFC 2525 2.17), SO_LINGER 0 and a killed socket (ss -K) look the same on the wire");
         return;
     }
-    if (!c->ack && seg && (seg->flags & TH_ACK) && r->rst.seq == seg->ack) {
+    if (!c->ack && answers_receiver(r, c->R)) {
+        bool clean = (c->S->flags & XSIDE_FIN) && (c->R->flags & XSIDE_FIN);
         set(v, XC_STALE, side_by(r));
-        snprintf(v->evidence, sizeof v->evidence,
-                 "%s had this connection, then answered a %u-byte segment with a bare RST seq = its ack%s",
-                 c->sname, seg->len, midtxt);
+        if (seg && r->rst.seq == seg->ack)
+            snprintf(v->evidence, sizeof v->evidence,
+                     "%s had this connection, then answered a %u-byte segment with a bare RST seq = its ack%s%s",
+                     c->sname, seg->len, r->prev_rst_s ? " (after its own earlier RST)" : "",
+                     clean ? " after FINs both ways: a late segment" : midtxt);
+        else
+            snprintf(v->evidence, sizeof v->evidence,
+                     "%s had this connection, then answered an earlier (reordered or duplicate) segment with a bare RST seq = its ack%s%s",
+                     c->sname, r->prev_rst_s ? " (after its own earlier RST)" : "",
+                     clean ? " after FINs both ways: harmless" : midtxt);
         saw_reset(c, v, "nothing (no such connection any more)");
-        snprintf(v->note, sizeof v->note, "a reboot, a lost socket (killed without its RST reaching the peer) and a NAT that forgot look the same");
+        if (!clean && !r->prev_rst_s)
+            snprintf(v->note, sizeof v->note, "a reboot, a lost socket (killed without its RST reaching the peer) and a NAT that forgot look the same");
         return;
     }
     set(v, XC_UNKNOWN, side_by(r));

@@ -30,6 +30,7 @@ struct run {
     struct xreport rp;
     int dlt;
     bool live;
+    bool opened;               /* the capture could be opened: print the summary */
     struct xrst *deferred;     /* closed-port verdicts that wait for the whole capture */
     size_t ndef, capdef;
     uint64_t bad_link;
@@ -157,7 +158,9 @@ static int read_file(struct run *rn, const char *path, const char *expr)
         return 3;
     }
     rn->dlt = pcap_datalink(p);
+    rn->opened = true;
     if (!dlt_ok(rn->dlt)) {
+        rn->opened = false;
         fprintf(stderr, "rstcraft explain: %s: link type %s (%d) is not supported "
                         "(Ethernet, Linux cooked SLL/SLL2, raw IP, loopback are)\n",
                 path, pcap_datalink_val_to_name(rn->dlt) ? pcap_datalink_val_to_name(rn->dlt) : "?", rn->dlt);
@@ -222,6 +225,7 @@ static int read_live(struct run *rn, const char *ifname, const char *expr)
         return 3;
     }
     rn->live = true;
+    rn->opened = true;
     live_pcap = p;
     setvbuf(stdout, NULL, _IOLBF, 0);
     fprintf(stderr, "rstcraft explain: listening on %s\n", ifname);
@@ -272,6 +276,7 @@ int explain_main(int argc, char **argv)
     unsigned long max_flows = 262144;
     int c;
     optind = 1;
+    opterr = 0;                             /* one line of our own instead of getopt's */
     while ((c = getopt_long(argc, argv, "+r:i:jvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': file = optarg; break;
@@ -288,7 +293,12 @@ int explain_main(int argc, char **argv)
             break;
         }
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (optopt && strchr("ri", optopt))
+                fprintf(stderr, "rstcraft explain: -%c needs an argument (see --help)\n", optopt);
+            else
+                fprintf(stderr, "rstcraft explain: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            return 2;
         }
     }
     if (!!file == !!iface) {
@@ -307,7 +317,7 @@ int explain_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     int rc = file ? read_file(&rn, file, expr) : read_live(&rn, iface, expr);
-    if (rc != 2) {
+    if (rc != 2 && rn.opened) {
         xreport_summary(&rn.rp, rn.rp.json ? stderr : stdout);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);

@@ -29,15 +29,25 @@ static void json_str(FILE *o, const char *s)
     fputc('"', o);
 }
 
+/* Sequence numbers relative to the sender's ISN, acks to the receiver's, as tcpdump -S does not. */
 static void print_pkt(FILE *o, const struct xrst *r, const struct xpkt *p, const char *tag)
 {
-    char fl[12];
-    uint32_t isn = r->s[p->dir].isn;
-    bool rel = (r->s[p->dir].flags & XSIDE_SYN) && !(p->flags & TH_RST && p->seq == 0);
-    fprintf(o, "    %s %+10.6f %s > %s %-4s seq %s%u ack %u len %u win %u ttl %u id %u%s\n", tag,
+    char fl[12], seq[24], ack[24];
+    const struct xside *s = &r->s[p->dir], *peer = &r->s[1 - p->dir];
+    if ((s->flags & XSIDE_SYN) && !((p->flags & TH_RST) && p->seq == 0))
+        snprintf(seq, sizeof seq, "ISN+%u", p->seq - s->isn);
+    else
+        snprintf(seq, sizeof seq, "%u", p->seq);
+    if (!(p->flags & TH_ACK))
+        snprintf(ack, sizeof ack, "-");
+    else if (peer->flags & XSIDE_SYN)
+        snprintf(ack, sizeof ack, "ISN+%u", p->ack - peer->isn);
+    else
+        snprintf(ack, sizeof ack, "%u", p->ack);
+    fprintf(o, "    %s %+10.6f %s > %s %-4s seq %s ack %s len %u win %u ttl %u id %u%s\n", tag,
             (double)p->t_us / 1e6 - (r->ts - r->t0), p->dir ? "server" : "client",
-            p->dir ? "client" : "server", tcp_flags_str(p->flags, fl), rel ? "ISN+" : "",
-            rel ? p->seq - isn : p->seq, p->ack, p->len, p->win, p->ttl, p->ipid, p->df ? " DF" : "");
+            p->dir ? "client" : "server", tcp_flags_str(p->flags, fl), seq, ack, p->len, p->win,
+            p->ttl, p->ipid, p->df ? " DF" : "");
 }
 
 void xreport_finding(struct xreport *rp, const struct xrst *r, const struct verdict *v)

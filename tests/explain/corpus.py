@@ -182,7 +182,7 @@ def expected(pcap, forged):
     from scapy.all import IP, TCP, PcapReader
     forged_keys = {(f["src"], f["sport"], f["dst"], f["dport"], f["seq"], f["flags"]): f["label"]
                    for f in forged}
-    rsts, flows = [], {}
+    rsts, flows, fins, aborted = [], {}, {}, set()
     for pkt in PcapReader(str(pcap)):
         if IP not in pkt or TCP not in pkt:
             continue
@@ -192,19 +192,35 @@ def expected(pcap, forged):
         side = "server" if ip.src == SERVER else "client"
         cport = dport if side == "server" else sport
         fl = flows.setdefault((cport, server_port), {"client": 0, "server": 0, "syn": 0})
+        fkey = (cport, server_port)
         if int(tcp.flags) & 0x04:
             key = (ip.src, sport, ip.dst, dport, int(tcp.seq), int(tcp.flags) & 0xff)
             cause = forged_keys.get(key) or KERNEL_RULES.get((server_port, side), "UNPLANNED")
+            # How the kernel makes it: a live socket aborting sends RST|ACK
+            # (tcp_send_active_reset); once the socket is gone, a segment for it gets a bare
+            # RST from tcp_v4_send_reset: the connection no longer exists there.
+            bare = not int(tcp.flags) & 0x10
+            if key not in forged_keys and bare and (
+                    fins.get(fkey, set()) >= {"client", "server"} or
+                    (cause == "abortive-close" and (fkey, side) in aborted)):
+                cause = "stale-connection"
+            if key not in forged_keys and not bare and cause == "abortive-close":
+                aborted.add((fkey, side))
             rsts.append((float(pkt.time), f"{ip.src}:{sport}", f"{ip.dst}:{dport}", cause))
         else:
             fl[side] += 1
+            if int(tcp.flags) & 0x01:
+                fins.setdefault(fkey, set()).add(side)
             if int(tcp.flags) & 0x12 == 0x02:
                 fl["syn"] += 1
     no_answer = {(f"{CLIENT}:{c}", f"{SERVER}:{p}") for (c, p), f in flows.items()
                  if p in NO_ANSWER_PORTS and f["syn"] and not f["server"]}
     maybe = {(f"{CLIENT}:{c}", f"{SERVER}:{p}") for (c, p), f in flows.items()
              if f["syn"] and not f["server"] and p not in NO_ANSWER_PORTS}
-    normal = {f"{CLIENT}:{c}" for (c, p), f in flows.items() if p == 9000}
+    # Normal connections: no finding at all, unless the network made the kernel reset a
+    # late segment after the clean close (labelled stale-connection above).
+    late = {r[1] for r in rsts} | {r[2] for r in rsts}
+    normal = {f"{CLIENT}:{c}" for (c, p), f in flows.items() if p == 9000} - late
     return rsts, no_answer, maybe, normal
 
 
