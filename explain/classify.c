@@ -57,10 +57,10 @@ static void check_sender(struct ctx *c, const struct xhosts *h)
     if (!e || !e->n || (r->rst.ttl >= e->ttl_min && r->rst.ttl <= e->ttl_max))
         return;
     if (e->ttl_min == e->ttl_max)
-        snprintf(c->onpath, sizeof c->onpath, "TTL %u, that host's %u other packets %u",
+        snprintf(c->onpath, sizeof c->onpath, "TTL %u, that host's other packets (%u flows) %u",
                  r->rst.ttl, e->n, e->ttl_min);
     else
-        snprintf(c->onpath, sizeof c->onpath, "TTL %u, that host's %u other packets %u-%u",
+        snprintf(c->onpath, sizeof c->onpath, "TTL %u, that host's other packets (%u flows) %u-%u",
                  r->rst.ttl, e->n, e->ttl_min, e->ttl_max);
 }
 
@@ -299,7 +299,11 @@ void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v)
         syn_phase(&c, v);
         return;
     }
-    if (inexact_in_window(&c) && (r->r_dupack || r->r_goes_on || r->s_data_after)) {
+    /* Ignored, and the connection went on: not when the RST was exact for a segment of its
+     * sender that the receiver had not got (loss), nor when the sender itself followed up
+     * with another RST (its socket really was gone: the challenge ACK drew a bare RST). */
+    if (inexact_in_window(&c) && !r->boundary && !r->later_rst_s &&
+        (r->r_dupack || r->r_goes_on || r->s_data_after)) {
         set(v, XC_CHALLENGE_ACK, c.onpath[0] ? XBY_ONPATH : side_by(r));
         snprintf(v->evidence, sizeof v->evidence,
                  "RST in window but %d bytes past RCV.NXT: %s, the connection went on%s%s",

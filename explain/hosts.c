@@ -42,7 +42,7 @@ static struct xhost *slot(const struct xhosts *h, const uint8_t *a, bool v6, boo
             *found = false;
             return e;
         }
-        if (e->v6 == v6 && memcmp(e->addr, a, n) == 0) {
+        if (e->v6 == v6 && memcmp(e->addr, a, n) == 0) {   /* rare: once per flow side */
             *found = true;
             return e;
         }

@@ -37,7 +37,7 @@ struct run {
 };
 
 static volatile sig_atomic_t stop;
-static pcap_t *live_pcap;
+static pcap_t *live_pcap;                   /* the capture a signal breaks out of */
 
 static void on_signal(int sig)
 {
@@ -159,6 +159,7 @@ static int read_file(struct run *rn, const char *path, const char *expr)
     }
     rn->dlt = pcap_datalink(p);
     rn->opened = true;
+    live_pcap = p;
     if (!dlt_ok(rn->dlt)) {
         rn->opened = false;
         fprintf(stderr, "rstcraft explain: %s: link type %s (%d) is not supported "
@@ -172,19 +173,13 @@ static int read_file(struct run *rn, const char *path, const char *expr)
         return 2;
     }
     int rc = 0;
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    int n;
-    while ((n = pcap_next_ex(p, &h, &data)) == 1) {
-        on_frame((u_char *)rn, h, data);
-        if (stop)
-            break;
-    }
+    int n = pcap_loop(p, -1, on_frame, (u_char *)rn);
     if (n == PCAP_ERROR) {
         fprintf(stderr, "rstcraft explain: %s: %s (after %llu packets; findings up to there follow)\n",
                 path, pcap_geterr(p), (unsigned long long)rn->t.packets);
         rc = 3;
     }
+    live_pcap = NULL;
     pcap_close(p);
     xtrack_flush(&rn->t);
     qsort(rn->deferred, rn->ndef, sizeof *rn->deferred, cmp_ts);

@@ -4,6 +4,7 @@
  * copies the flow as it stood and then watches the flow for `hold` seconds: a duplicate
  * ACK (RFC 5961 challenge), data from the RST's claimed sender (an injection race),
  * further resets (bursts). */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include "explain.h"
@@ -52,32 +53,28 @@ void xtrack_free(struct xtrack *t)
 
 /* ---- keys ---- */
 
-static size_t alen(bool v6)
-{
-    return v6 ? 16 : 4;
-}
-
+/* Whole-word stores: the 8-byte loads of addr_eq then forward from them without a stall. */
 static void frame_addrs(const struct frame *f, uint8_t src[16], uint8_t dst[16])
 {
-    memset(src, 0, 16);
-    memset(dst, 0, 16);
     if (f->l3 == L3_IPV6) {
         memcpy(src, f->saddr6, 16);
         memcpy(dst, f->daddr6, 16);
         return;
     }
-    for (int i = 0; i < 4; i++) {
-        src[i] = (uint8_t)(f->saddr >> (24 - 8 * i));
-        dst[i] = (uint8_t)(f->daddr >> (24 - 8 * i));
-    }
+    uint64_t w[2] = { 0, 0 };
+    uint32_t a = htonl(f->saddr), b = htonl(f->daddr);
+    memcpy(w, &a, 4);
+    memcpy(src, w, 16);
+    memcpy(w, &b, 4);
+    memcpy(dst, w, 16);
 }
 
 static uint32_t end_hash(const uint8_t *a, uint16_t port, bool v6)
 {
-    uint32_t x = 2166136261u ^ port;
-    for (size_t i = 0; i < alen(v6); i++)
-        x = (x ^ a[i]) * 16777619u;
-    return x;
+    uint64_t w[2];
+    memcpy(w, a, 16);
+    uint64_t x = (w[0] ^ (v6 ? w[1] * 0x9e3779b97f4a7c15ull : 0) ^ port) * 0xff51afd7ed558ccdull;
+    return (uint32_t)(x ^ (x >> 29));
 }
 
 /* Symmetric: both directions of a flow land in the same bucket. */
@@ -88,9 +85,18 @@ static uint32_t flow_hash(const uint8_t *a, uint16_t pa, const uint8_t *b, uint1
     return h ^ (h >> 15);
 }
 
+/* Addresses are kept zero-padded to 16 bytes, so two 8-byte loads compare any of them. */
+static bool addr_eq(const uint8_t *x, const uint8_t *y)
+{
+    uint64_t a[2], b[2];
+    memcpy(a, x, 16);
+    memcpy(b, y, 16);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+}
+
 static bool end_is(const struct xkey *k, int side, const uint8_t *a, uint16_t p)
 {
-    return k->port[side] == p && memcmp(k->addr[side], a, alen(k->v6)) == 0;
+    return k->port[side] == p && addr_eq(k->addr[side], a);
 }
 
 /* ---- lists ---- */
@@ -288,6 +294,48 @@ static uint8_t sat8(unsigned v)
     return v > 255 ? 255 : (uint8_t)v;
 }
 
+/* Was the flow's last packet the earlier RST o (nothing in between)? */
+static bool back_to_back(const struct xflow *f, const struct xrst *o)
+{
+    if (!f->hist_n)
+        return false;
+    const struct xpkt *p = &f->hist[(f->hist_head + f->hist_n - 1) % XHIST];
+    return (p->flags & TH_RST) && p->dir == o->dir && p->t_us == o->rst.t_us && p->seq == o->rst.seq;
+}
+
+/* Does a bare RST from `dir` with this seq answer a segment the other end sent (seq = its ack)? */
+static bool answers(const struct xflow *f, uint8_t dir, uint32_t seq)
+{
+    for (uint8_t i = 0; i < f->hist_n; i++) {
+        const struct xpkt *p = &f->hist[(f->hist_head + i) % XHIST];
+        if (p->dir != dir && !(p->flags & TH_RST) && (p->flags & TH_ACK) && p->ack == seq)
+            return true;
+    }
+    return false;
+}
+
+enum rst_pair { PAIR_NONE, PAIR_BURST, PAIR_BOTH_ENDS };
+
+/* An earlier RST o and a new one g, back to back: a burst of one end with another seq, or
+ * both ends at once, when the new one answers no segment (an injector's signature; a stack
+ * sends a second RST only to answer something). */
+static enum rst_pair pair_of(const struct xflow *f, const struct xrst *o, const struct seg *g, double ts)
+{
+    if (!back_to_back(f, o) || ts - o->ts >= 0.1 || answers(f, g->dir, g->f->seq))
+        return PAIR_NONE;
+    if (o->dir == g->dir)
+        return g->f->seq != o->rst.seq ? PAIR_BURST : PAIR_NONE;
+    return ts - o->ts < 0.01 ? PAIR_BOTH_ENDS : PAIR_NONE;
+}
+
+/* A segment of the RST's sender that ends exactly at the RST's seq: the RST was exact for the
+ * sender's stream as someone on the path saw it, even if the receiver had not got that far. */
+static void note_boundary(struct xrst *x, const struct xpkt *p)
+{
+    if (p->dir == x->dir && !(p->flags & TH_RST) && p->len > 0 && p->seq + p->len == x->rst.seq)
+        x->boundary = 1;
+}
+
 /* What a packet tells the records that still watch this flow. */
 static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g, double ts)
 {
@@ -305,13 +353,16 @@ static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g,
             x->after[x->after_n++] = pkt_of(g);
         bool from_s = g->dir == x->dir;
         if (fr->flags & TH_RST) {
-            double dt = ts - x->ts;
-            if (from_s && fr->seq != x->rst.seq && dt < 0.1)
+            enum rst_pair pr = pair_of(f, x, g, ts);
+            if (pr == PAIR_BURST)
                 x->burst = sat8(x->burst + 1u);
-            if (!from_s && dt < 0.01 && f->hist_n &&
-                f->hist[(f->hist_head + f->hist_n - 1) % XHIST].t_us == x->rst.t_us)
-                x->both_ends = 1;           /* back to back, the second answers nothing */
+            else if (pr == PAIR_BOTH_ENDS)
+                x->both_ends = 1;
+            if (from_s)
+                x->later_rst_s = sat8(x->later_rst_s + 1u);
         } else if (from_s) {
+            struct xpkt p = pkt_of(g);
+            note_boundary(x, &p);
             x->n_after_s = (uint16_t)(x->n_after_s < 0xffff ? x->n_after_s + 1 : x->n_after_s);
             /* new data at or past the RST's seq: the sender did not reset (a segment sent
              * before the RST and reordered behind it ends at or before the RST's seq) */
@@ -349,17 +400,19 @@ static void on_rst(struct xtrack *t, struct xflow *f, const struct seg *g, doubl
     x->t_hsack_us = f->t_hsack_us;
     hist_copy(f, x->hist, &x->hist_n);
     x->watching = 1;
+    for (uint8_t i = 0; i < x->hist_n; i++)
+        note_boundary(x, &x->hist[i]);
     for (uint32_t q = f->pend; q; q = t->recs[q].next) {
         const struct xrst *o = &t->recs[q];
         if (o->dir == g->dir) {
             x->prev_rst_s = sat8(x->prev_rst_s + 1u);
             x->prev_rst_seq = o->rst.seq;
-            if (o->rst.seq != g->f->seq && ts - o->ts < 0.1)
-                x->burst = sat8(x->burst + 1u);
-        } else if (ts - o->ts < 0.01 && f->hist_n &&
-                   f->hist[(f->hist_head + f->hist_n - 1) % XHIST].t_us == o->rst.t_us) {
-            x->both_ends = 1;
         }
+        enum rst_pair pr = pair_of(f, o, g, ts);
+        if (pr == PAIR_BURST)
+            x->burst = sat8(x->burst + 1u);
+        else if (pr == PAIR_BOTH_ENDS)
+            x->both_ends = 1;
     }
     /* append: records stay in RST order */
     uint32_t *pp = &f->pend;
@@ -374,9 +427,9 @@ static void side_update(struct xtrack *t, struct xflow *f, const struct seg *g)
     const struct frame *fr = g->f;
     struct xside *s = &f->s[g->dir], *peer = &f->s[1 - g->dir];
     uint8_t dfbit = g->dir ? XF_DF1 : XF_DF0;
-    uint8_t addr[16], dst[16];
-    frame_addrs(fr, addr, dst);
-    xhosts_note(&t->hosts, addr, f->key.v6, fr->ttl, fr->df);
+    /* The host table hears of a side's TTL and DF once, and again only when they change. */
+    if (!(s->flags & XSIDE_SEEN) || fr->ttl != s->ttl || (!fr->df && (f->fflags & dfbit)))
+        xhosts_note(&t->hosts, f->key.addr[g->dir], f->key.v6, fr->ttl, fr->df);
     if (!(s->flags & XSIDE_SEEN)) {
         s->ttl = fr->ttl;
         if (fr->df)
@@ -488,7 +541,10 @@ void xtrack_frame(struct xtrack *t, const struct frame *fr, double ts)
     t->packets++;
     if (ts > t->now)
         t->now = ts;
-    expire(t);
+    if (t->now >= t->next_expire) {          /* a few times per captured second is enough */
+        expire(t);
+        t->next_expire = t->now + 0.05;
+    }
     if (fr->l4 != L4_TCP || (fr->err != PKT_OK && fr->err != PKT_E_TRUNC_L3) || fr->doff < 20) {
         t->skipped++;
         return;

@@ -95,8 +95,10 @@ struct xrst {
     uint8_t  r_dupack;         /* the receiver answered with a pure ACK, same ack as before */
     uint8_t  r_goes_on;        /* the receiver sent payload or FIN after it */
     uint8_t  prev_rst_s;       /* RSTs the same end sent earlier in this flow */
-    uint8_t  burst;            /* RSTs from that end within 100 ms with another seq */
-    uint8_t  both_ends;        /* the other end also sent an RST within 10 ms, answering nothing */
+    uint8_t  burst;            /* back-to-back RSTs from that end, another seq, answering nothing */
+    uint8_t  both_ends;        /* the other end's RST right after it (10 ms), answering nothing */
+    uint8_t  later_rst_s;      /* RSTs the same end sent after it */
+    uint8_t  boundary;         /* a segment of the sender ends at the RST's seq */
     uint32_t prev_rst_seq;
     uint32_t next;             /* next record watching the same flow */
     uint8_t  watching;
@@ -146,6 +148,7 @@ struct xtrack {
     uint32_t rcap, rfree;
     struct xhosts hosts;
     double   now;
+    double   next_expire;      /* when expire() runs next (capture time) */
     double   hold;             /* seconds a record watches its flow after the RST */
     double   idle;             /* seconds an open flow may be silent */
     xemit_fn emit;

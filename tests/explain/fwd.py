@@ -122,7 +122,8 @@ class Fwd:
         elif kind == "mimic":
             plan = [(x, 0x14, self.cfg.get("server_ttl", 63), False, 502, "injected")]
         elif kind == "challenge":
-            plan = [((x + 1000) & 0xFFFFFFFF, 0x04, 64, True, 0, "challenge-ack")]
+            # in the window but off every segment boundary: no stack would send it
+            plan = [((x + 777) & 0xFFFFFFFF, 0x04, 64, True, 0, "challenge-ack")]
         for seq, flags, ttl, df, win, label in plan:
             rst = forge_rst(fr, p, seq, p["ack"] if flags & 0x10 else 0, flags, ttl, df, win)
             self.send(self.cfg["client_if"], rst)
