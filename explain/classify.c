@@ -302,7 +302,7 @@ void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v)
     /* Ignored, and the connection went on: not when the RST was exact for a segment of its
      * sender that the receiver had not got (loss), nor when the sender itself followed up
      * with another RST (its socket really was gone: the challenge ACK drew a bare RST). */
-    if (inexact_in_window(&c) && !r->boundary && !r->later_rst_s &&
+    if (inexact_in_window(&c) && !r->boundary && !r->later_rst_s && !r->burst && !r->both_ends &&
         (r->r_dupack || r->r_goes_on || r->s_data_after)) {
         set(v, XC_CHALLENGE_ACK, c.onpath[0] ? XBY_ONPATH : side_by(r));
         snprintf(v->evidence, sizeof v->evidence,

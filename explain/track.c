@@ -17,7 +17,7 @@ int xtrack_init(struct xtrack *t, uint32_t max_flows, xemit_fn emit, void *ctx)
 {
     memset(t, 0, sizeof *t);
     uint32_t hs = 1;
-    while (hs < max_flows * 2u && hs < (1u << 30))
+    while (hs < max_flows && hs < (1u << 30))
         hs <<= 1;
     t->pool = calloc((size_t)max_flows + 1, sizeof *t->pool);
     t->hash = calloc(hs, sizeof *t->hash);
@@ -69,7 +69,7 @@ static void frame_addrs(const struct frame *f, uint8_t src[16], uint8_t dst[16])
     memcpy(dst, w, 16);
 }
 
-static uint32_t end_hash(const uint8_t *a, uint16_t port, bool v6)
+static inline uint32_t end_hash(const uint8_t *a, uint16_t port, bool v6)
 {
     uint64_t w[2];
     memcpy(w, a, 16);
@@ -78,7 +78,7 @@ static uint32_t end_hash(const uint8_t *a, uint16_t port, bool v6)
 }
 
 /* Symmetric: both directions of a flow land in the same bucket. */
-static uint32_t flow_hash(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb, bool v6)
+static inline uint32_t flow_hash(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb, bool v6)
 {
     uint32_t x = end_hash(a, pa, v6), y = end_hash(b, pb, v6);
     uint32_t h = (x ^ y) + (x < y ? x : y) * 0x9e3779b1u;
@@ -217,12 +217,29 @@ static void flow_finish(struct xtrack *t, uint32_t i)
     t->free_head = i;
 }
 
+/* The lists are kept lazily (a packet moves its flow only when it changes list): a flow
+ * found at the head but active since is sent to the tail, a bounded number per call, so
+ * the expired ones behind it come forward. */
+static void expire_list(struct xtrack *t, uint8_t l, double limit)
+{
+    for (int requeued = 0; t->head[l] && requeued < 256;) {
+        uint32_t i = t->head[l];
+        if (t->now - t->pool[i].tlast > limit) {
+            flow_finish(t, i);
+            continue;
+        }
+        if (t->head[l] == t->tail[l])
+            break;
+        list_unlink(t, i);
+        list_append(t, i, l);
+        requeued++;
+    }
+}
+
 static void expire(struct xtrack *t)
 {
-    while (t->head[L_CLOSED] && t->now - t->pool[t->head[L_CLOSED]].tlast > t->hold)
-        flow_finish(t, t->head[L_CLOSED]);
-    while (t->head[L_OPEN] && t->now - t->pool[t->head[L_OPEN]].tlast > t->idle)
-        flow_finish(t, t->head[L_OPEN]);
+    expire_list(t, L_CLOSED, t->hold);
+    expire_list(t, L_OPEN, t->idle);
 }
 
 static uint32_t flow_new(struct xtrack *t, const struct xkey *k, uint32_t h, double ts)
@@ -543,7 +560,7 @@ void xtrack_frame(struct xtrack *t, const struct frame *fr, double ts)
         t->now = ts;
     if (t->now >= t->next_expire) {          /* a few times per captured second is enough */
         expire(t);
-        t->next_expire = t->now + 0.05;
+        t->next_expire = t->now + 0.5;
     }
     if (fr->l4 != L4_TCP || (fr->err != PKT_OK && fr->err != PKT_E_TRUNC_L3) || fr->doff < 20) {
         t->skipped++;
@@ -573,8 +590,11 @@ void xtrack_frame(struct xtrack *t, const struct frame *fr, double ts)
     }
     struct xpkt p = pkt_of(&g);
     hist_push(f, &p);
-    list_unlink(t, i);
-    list_append(t, i, (f->fflags & XF_CLOSED) ? L_CLOSED : L_OPEN);
+    uint8_t want = (f->fflags & XF_CLOSED) ? L_CLOSED : L_OPEN;
+    if (f->list != want) {
+        list_unlink(t, i);
+        list_append(t, i, want);
+    }
 }
 
 void xtrack_tick(struct xtrack *t, double now)

@@ -151,7 +151,7 @@ static void build(struct conn *c, int kind, double t0)
         return;
     case CHALLENGE:
         S(0.001, P | A, 1, 201, 1000);
-        S(0.0011, R, 2001, 0, 0);
+        S(0.0011, R, 1778, 0, 0);      /* in the window, off every segment boundary */
         c->p[c->n - 1].ttl = 64;
         C(0.0012, A, 201, 1001, 0);
         S(0.1, P | A, 1001, 201, 1000);
