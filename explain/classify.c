@@ -220,7 +220,7 @@ static void established(struct ctx *c, struct verdict *v)
                  c->sname, c->rname);
         return;
     }
-    if ((c->S->flags & XSIDE_FIN) && !(c->R->flags & XSIDE_FIN) && !c->ack &&
+    if (((c->S->flags & XSIDE_FIN) || r->s_fin_late) && !(c->R->flags & XSIDE_FIN) && !c->ack &&
         (c->R->data_after_fin_us || recent_data(r))) {
         /* Data sent before the FIN was seen here may still reach the closed socket after it
          * (a capture near the data's sender sees the FIN last). */

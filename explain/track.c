@@ -320,7 +320,9 @@ static bool back_to_back(const struct xflow *f, const struct xrst *o)
     return (p->flags & TH_RST) && p->dir == o->dir && p->t_us == o->rst.t_us && p->seq == o->rst.seq;
 }
 
-/* Does a bare RST from `dir` with this seq answer a segment the other end sent (seq = its ack)? */
+/* Does a bare RST from `dir` with this seq answer a segment the other end sent (seq = its
+ * ack)? That segment may be a recent one, or an older one arriving late: any ack the other
+ * end has sent lies between the sender's ISN and the highest ack seen. */
 static bool answers(const struct xflow *f, uint8_t dir, uint32_t seq)
 {
     for (uint8_t i = 0; i < f->hist_n; i++) {
@@ -328,7 +330,9 @@ static bool answers(const struct xflow *f, uint8_t dir, uint32_t seq)
         if (p->dir != dir && !(p->flags & TH_RST) && (p->flags & TH_ACK) && p->ack == seq)
             return true;
     }
-    return false;
+    const struct xside *s = &f->s[dir], *peer = &f->s[1 - dir];
+    return (s->flags & XSIDE_SYN) && (peer->flags & XSIDE_ACKED) && seq_gt(seq, s->isn) &&
+           seq_le(seq, peer->ack);
 }
 
 enum rst_pair { PAIR_NONE, PAIR_BURST, PAIR_BOTH_ENDS };
@@ -340,8 +344,9 @@ static enum rst_pair pair_of(const struct xflow *f, const struct xrst *o, const 
 {
     if (!back_to_back(f, o) || ts - o->ts >= 0.1 || answers(f, g->dir, g->f->seq))
         return PAIR_NONE;
-    if (o->dir == g->dir)
-        return g->f->seq != o->rst.seq ? PAIR_BURST : PAIR_NONE;
+    if (o->dir == g->dir)                  /* a burst repeats one kind of RST */
+        return g->f->seq != o->rst.seq && (g->f->flags & TH_ACK) == (o->rst.flags & TH_ACK) ?
+               PAIR_BURST : PAIR_NONE;
     return ts - o->ts < 0.01 ? PAIR_BOTH_ENDS : PAIR_NONE;
 }
 
@@ -383,8 +388,11 @@ static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g,
             x->n_after_s = (uint16_t)(x->n_after_s < 0xffff ? x->n_after_s + 1 : x->n_after_s);
             /* new data at or past the RST's seq: the sender did not reset (a segment sent
              * before the RST and reordered behind it ends at or before the RST's seq) */
-            if ((g->len > 0 || (fr->flags & TH_FIN)) && seq_ge(fr->seq, x->rst.seq))
+            if (g->len > 0 && seq_ge(fr->seq, x->rst.seq))
                 x->s_data_after = 1;
+            /* a FIN at or below the RST's seq was sent before it and came late */
+            if ((fr->flags & TH_FIN) && !g->len && seq_le(fr->seq, x->rst.seq))
+                x->s_fin_late = 1;
         } else {
             x->n_after_r = (uint16_t)(x->n_after_r < 0xffff ? x->n_after_r + 1 : x->n_after_r);
             const struct xside *rv = &x->s[1 - x->dir];

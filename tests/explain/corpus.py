@@ -52,6 +52,7 @@ KERNEL_RULES = {
     (9004, "client"): "stale-connection",
     (9005, "client"): "stale-connection",
     (9006, "client"): "stale-connection",
+    (9007, "client"): "stale-connection",    # its socket died of the server's RST; a late FIN
 }
 NO_ANSWER_PORTS = {9002}                     # flows here must end as no-answer
 MAYBE_NO_ANSWER = {9008}                     # SYNs dropped while the accept queue is full
@@ -197,7 +198,7 @@ def expected(pcap, forged):
         server_port = sport if ip.src == SERVER else dport
         side = "server" if ip.src == SERVER else "client"
         cport = dport if side == "server" else sport
-        fl = flows.setdefault((cport, server_port), {"client": 0, "server": 0, "syn": 0})
+        fl = flows.setdefault((cport, server_port), {"client": 0, "server": 0, "syn": 0, "client_ack": 0})
         fkey = (cport, server_port)
         if int(tcp.flags) & 0x04:
             key = (ip.src, sport, ip.dst, dport, int(tcp.seq), int(tcp.flags) & 0xff)
@@ -209,11 +210,18 @@ def expected(pcap, forged):
             if key not in forged_keys and bare and (
                     fins.get(fkey, set()) >= {"client", "server"} or cause == "abortive-close"):
                 cause = "stale-connection"
+            # A client kernel resets a SYN-ACK only when the application gave up on connect()
+            # (here: a SYN lost three times outlasts a 3 s timeout on any port).
+            if key not in forged_keys and bare and side == "client" and fl["server"] and \
+                    not fl["client_ack"]:
+                cause = "client-abort"
             rsts.append((float(pkt.time), f"{ip.src}:{sport}", f"{ip.dst}:{dport}", cause))
         else:
             fl[side] += 1
             if int(tcp.flags) & 0x01:
                 fins.setdefault(fkey, set()).add(side)
+            if side == "client" and int(tcp.flags) & 0x12 == 0x10:
+                fl["client_ack"] += 1
             if int(tcp.flags) & 0x12 == 0x02:
                 fl["syn"] += 1
     no_answer = {(f"{CLIENT}:{c}", f"{SERVER}:{p}") for (c, p), f in flows.items()
