@@ -130,17 +130,27 @@ static bool dlt_ok(int dlt)
            dlt == DLT_IPV4 || dlt == DLT_IPV6 || dlt == DLT_NULL || dlt == DLT_LOOP;
 }
 
+static int set_filter_prog(pcap_t *p, struct bpf_program *prog, const char *expr, const char *what)
+{
+    if (pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        fprintf(stderr, "rstcraft explain: bad filter '%s' for %s: %s\n", expr, what, pcap_geterr(p));
+        return -1;
+    }
+    return 0;
+}
+
 static int set_filter(pcap_t *p, const char *expr, const char *what)
 {
     struct bpf_program prog;
     if (!expr || !*expr)
         return 0;
-    if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(p, &prog) != 0) {
-        fprintf(stderr, "rstcraft explain: bad filter '%s' for %s: %s\n", expr, what, pcap_geterr(p));
+    if (set_filter_prog(p, &prog, expr, what) != 0)
         return -1;
-    }
+    int rc = pcap_setfilter(p, &prog);
+    if (rc != 0)
+        fprintf(stderr, "rstcraft explain: cannot set filter '%s' on %s: %s\n", expr, what, pcap_geterr(p));
     pcap_freecode(&prog);
-    return 0;
+    return rc ? -1 : 0;
 }
 
 static int cmp_ts(const void *a, const void *b)
@@ -149,42 +159,99 @@ static int cmp_ts(const void *a, const void *b)
     return (x->ts > y->ts) - (x->ts < y->ts);
 }
 
+/* What is left at the end of a file: flows, then the verdicts that waited for all hosts. */
+static void finish_file(struct run *rn)
+{
+    xtrack_flush(&rn->t);
+    qsort(rn->deferred, rn->ndef, sizeof *rn->deferred, cmp_ts);
+    for (size_t i = 0; i < rn->ndef; i++)
+        show(rn, &rn->deferred[i]);
+}
+
+static int link_unsupported(const char *path, int dlt)
+{
+    const char *name = pcap_datalink_val_to_name(dlt);
+    fprintf(stderr, "rstcraft explain: %s: link type %s (%d) is not supported "
+                    "(Ethernet, Linux cooked SLL/SLL2, raw IP, loopback are)\n",
+            path, name ? name : "?", dlt);
+    return 3;
+}
+
+/* A classic pcap file, mapped: records in place, the filter run with pcap_offline_filter. */
+static int read_mapped(struct run *rn, struct xmap *m, const char *path, const char *expr)
+{
+    rn->dlt = m->dlt;
+    if (!dlt_ok(rn->dlt))
+        return link_unsupported(path, rn->dlt);
+    struct bpf_program prog;
+    bool filtered = expr && *expr;
+    if (filtered) {
+        pcap_t *dead = pcap_open_dead(m->dlt, (int)(m->snaplen ? m->snaplen : 262144));
+        if (!dead || set_filter_prog(dead, &prog, expr, path) != 0) {
+            if (dead)
+                pcap_close(dead);
+            return 2;
+        }
+        pcap_close(dead);
+    }
+    rn->opened = true;
+    char err[256];
+    struct pcap_pkthdr h;
+    const uint8_t *data;
+    int n, rc = 0;
+    while (!stop && (n = xmap_next(m, &h, &data, err, sizeof err)) == 1)
+        if (!filtered || pcap_offline_filter(&prog, &h, data))
+            on_frame((u_char *)rn, &h, data);
+    if (!stop && n < 0) {
+        fprintf(stderr, "rstcraft explain: %s: %s (after %llu packets; findings up to there follow)\n",
+                path, err, (unsigned long long)rn->t.packets);
+        rc = 3;
+    }
+    if (filtered)
+        pcap_freecode(&prog);
+    finish_file(rn);
+    return rc;
+}
+
 static int read_file(struct run *rn, const char *path, const char *expr)
 {
     char err[PCAP_ERRBUF_SIZE];
+    struct xmap m;
+    int mapped = xmap_open(&m, path, err, sizeof err);
+    if (mapped < 0) {
+        fprintf(stderr, "rstcraft explain: cannot read %s: %s\n", path, err);
+        return 3;
+    }
+    if (mapped) {
+        int rc = read_mapped(rn, &m, path, expr);
+        xmap_close(&m);
+        return rc;
+    }
     pcap_t *p = pcap_open_offline(path, err);
     if (!p) {
         fprintf(stderr, "rstcraft explain: cannot read %s: %s\n", path, err);
         return 3;
     }
     rn->dlt = pcap_datalink(p);
-    rn->opened = true;
-    live_pcap = p;
     if (!dlt_ok(rn->dlt)) {
-        rn->opened = false;
-        fprintf(stderr, "rstcraft explain: %s: link type %s (%d) is not supported "
-                        "(Ethernet, Linux cooked SLL/SLL2, raw IP, loopback are)\n",
-                path, pcap_datalink_val_to_name(rn->dlt) ? pcap_datalink_val_to_name(rn->dlt) : "?", rn->dlt);
         pcap_close(p);
-        return 3;
+        return link_unsupported(path, rn->dlt);
     }
     if (set_filter(p, expr, path) != 0) {
         pcap_close(p);
         return 2;
     }
+    rn->opened = true;
+    live_pcap = p;
     int rc = 0;
-    int n = pcap_loop(p, -1, on_frame, (u_char *)rn);
-    if (n == PCAP_ERROR) {
+    if (pcap_loop(p, -1, on_frame, (u_char *)rn) == PCAP_ERROR) {
         fprintf(stderr, "rstcraft explain: %s: %s (after %llu packets; findings up to there follow)\n",
                 path, pcap_geterr(p), (unsigned long long)rn->t.packets);
         rc = 3;
     }
     live_pcap = NULL;
     pcap_close(p);
-    xtrack_flush(&rn->t);
-    qsort(rn->deferred, rn->ndef, sizeof *rn->deferred, cmp_ts);
-    for (size_t i = 0; i < rn->ndef; i++)
-        show(rn, &rn->deferred[i]);
+    finish_file(rn);
     return rc;
 }
 

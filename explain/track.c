@@ -258,6 +258,11 @@ static uint32_t flow_new(struct xtrack *t, const struct xkey *k, uint32_t h, dou
         t->free_head = t->pool[i].next;
     }
     struct xflow *f = &t->pool[i];
+    /* The next free slot has not been touched since its flow ended, often long ago: fetch
+     * its lines now, while the packets before the next new flow are being read. */
+    if (t->free_head)
+        for (size_t off = 0; off < sizeof *f; off += 64)
+            __builtin_prefetch((const char *)&t->pool[t->free_head] + off, 1);
     memset(f, 0, sizeof *f);
     f->key = *k;
     f->t0 = f->tlast = ts;

@@ -170,6 +170,21 @@ void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v);
 const char *xcause_name(enum xcause c);
 const char *xby_name(enum xby b);
 
+/* A classic pcap file read in place (explain/pcapmap.c). */
+struct pcap_pkthdr;
+struct xmap {
+    const uint8_t *base;
+    size_t   size, off;
+    bool     swap, nsec;
+    int      dlt, fd;
+    uint32_t snaplen;
+};
+/* 1: mapped; 0: not a classic pcap file (or stdin): use libpcap; -1: cannot open (err). */
+int  xmap_open(struct xmap *m, const char *path, char *err, size_t errlen);
+/* 1: a record; 0: the end; -1: the file is cut or corrupt (err). */
+int  xmap_next(struct xmap *m, struct pcap_pkthdr *h, const uint8_t **data, char *err, size_t errlen);
+void xmap_close(struct xmap *m);
+
 /* Output */
 struct xreport {
     FILE    *out;

@@ -68,6 +68,26 @@ def test_link_types(tmp_path, kind):
     _closed_port(found)
 
 
+@pytest.mark.parametrize("nano,swap", [(False, False), (True, False), (False, True)])
+def test_pcap_variants(tmp_path, nano, swap):
+    """Microsecond and nanosecond, little- and big-endian classic pcap (read in place)."""
+    end = ">" if swap else "<"
+    magic = 0xA1B23C4D if nano else 0xA1B2C3D4
+    b = struct.pack(end + "IHHiIII", magic, 2, 4, 0, 0, 65535, 1)
+    for p in _wrap(_exchange(), Ether()):
+        data = raw(p)
+        frac = int(round((p.time % 1) * (1e9 if nano else 1e6)))
+        b += struct.pack(end + "IIII", int(p.time), frac, len(data), len(data)) + data
+    f = tmp_path / "v.pcap"
+    f.write_bytes(b)
+    r, found = explain(f)
+    assert r.returncode == 0, r.stderr
+    _closed_port(found)
+    r2 = subprocess.run([str(RSTCRAFT), "explain", "--json", "-r", "-"], stdin=open(f, "rb"),
+                        capture_output=True, text=True, timeout=30)
+    assert r2.stdout == r.stdout, "stdin (libpcap) and the mapped file disagree"
+
+
 def _pcap(linktype, frames):
     b = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
     for t, data in frames:
