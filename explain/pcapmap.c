@@ -58,25 +58,38 @@ int xmap_open(struct xmap *m, const char *path, char *err, size_t errlen)
         close(fd);
         return 0;
     }
-    m->base = p;
-    m->size = (size_t)st.st_size;
     m->fd = fd;
+    if (!xmap_buffer(m, p, (size_t)st.st_size)) {
+        munmap(p, (size_t)st.st_size);
+        close(fd);
+        m->fd = -1;
+        return 0;                   /* pcapng or not a capture: libpcap decides */
+    }
+    madvise(p, m->size, MADV_SEQUENTIAL);
+    return 1;
+}
+
+bool xmap_buffer(struct xmap *m, const uint8_t *base, size_t size)
+{
     uint32_t magic;
+    if (size < 24)
+        return false;
+    m->base = base;
+    m->size = size;
     memcpy(&magic, m->base, 4);
     if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du) {
         m->swap = false;
     } else if (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u) {
         m->swap = true;
     } else {
-        xmap_close(m);
-        return 0;                   /* pcapng or not a capture: libpcap decides */
+        m->base = NULL;
+        return false;
     }
     m->nsec = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
     m->snaplen = u32(m, 16);
     m->dlt = dlt_of(u32(m, 20));
     m->off = 24;
-    madvise(p, m->size, MADV_SEQUENTIAL);
-    return 1;
+    return true;
 }
 
 int xmap_next(struct xmap *m, struct pcap_pkthdr *h, const uint8_t **data, char *err, size_t errlen)

@@ -181,6 +181,8 @@ struct xmap {
 };
 /* 1: mapped; 0: not a classic pcap file (or stdin): use libpcap; -1: cannot open (err). */
 int  xmap_open(struct xmap *m, const char *path, char *err, size_t errlen);
+/* The same over bytes in memory (the fuzz target): false when they are no classic pcap. */
+bool xmap_buffer(struct xmap *m, const uint8_t *base, size_t size);
 /* 1: a record; 0: the end; -1: the file is cut or corrupt (err). */
 int  xmap_next(struct xmap *m, struct pcap_pkthdr *h, const uint8_t **data, char *err, size_t errlen);
 void xmap_close(struct xmap *m);
