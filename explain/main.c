@@ -3,7 +3,9 @@
  * sent. From a file, a closed-port verdict waits for the end when the sender's other
  * packets have not been seen yet (a firewall's reset is told by its TTL against them);
  * live, each finding is printed as soon as its hold time is over. */
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
@@ -292,7 +294,19 @@ static int read_live(struct run *rn, const char *ifname, const char *expr)
     setvbuf(stdout, NULL, _IOLBF, 0);
     fprintf(stderr, "rstcraft explain: listening on %s\n", ifname);
     int rc = 0;
+    /* Non-blocking reads after poll(): time passes for the tracker even when the wire is
+     * quiet, so a finding is printed once its hold is over, not at the next packet. */
+    int fd = pcap_get_selectable_fd(p);
+    if (fd < 0 || pcap_setnonblock(p, 1, err) != 0) {
+        fprintf(stderr, "rstcraft explain: %s: cannot poll the capture\n", ifname);
+        live_pcap = NULL;
+        pcap_close(p);
+        return 3;
+    }
     while (!stop) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
+            break;
         int n = pcap_dispatch(p, -1, on_frame, (u_char *)rn);
         if (n == PCAP_ERROR) {
             fprintf(stderr, "rstcraft explain: %s: %s\n", ifname, pcap_geterr(p));

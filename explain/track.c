@@ -224,7 +224,11 @@ static void expire_list(struct xtrack *t, uint8_t l, double limit)
 {
     for (int requeued = 0; t->head[l] && requeued < 256;) {
         uint32_t i = t->head[l];
-        if (t->now - t->pool[i].tlast > limit) {
+        const struct xflow *f = &t->pool[i];
+        /* An attempt with no answer is known when a SYN retransmission is overdue (Linux
+         * backs off to 32 s between SYNs); other open flows wait the idle time. */
+        bool syn_only = l == L_OPEN && !(f->s[1].flags & (XSIDE_SEEN | XSIDE_RST));
+        if (t->now - f->tlast > (syn_only && limit > 35.0 ? 35.0 : limit)) {
             flow_finish(t, i);
             continue;
         }

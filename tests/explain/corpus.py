@@ -18,6 +18,7 @@ log. Nothing here reads explain's output except score().
     corpus.py score OUTDIR [RSTCRAFT]             run explain over both captures, print accuracy
 """
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -140,13 +141,15 @@ def wait_line(p, want, timeout=10):
     raise RuntimeError(f"{p.args}: no '{want}' (stderr: {p.stderr.read()[:300]})")
 
 
-def make(out, lossy=False, rounds=1, lab_id=None, seed=7):
+@contextlib.contextmanager
+def running(out, lossy=False, lab_id=None, seed=7):
+    """The lab up, the router's wire and the servers running; yields the Lab. Down after."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lab = Lab(lab_id or f"xp{os.getpid()}")
     atexit.register(lab.down)
-    lab.up()
     try:
+        lab.up()
         log = out / "forged.jsonl"
         log.write_text("")
         cfg = dict(client_if="cl", server_if="x0", loss=0.03 if lossy else 0,
@@ -156,6 +159,19 @@ def make(out, lossy=False, rounds=1, lab_id=None, seed=7):
         wait_line(fwd, "ready")
         srv = lab.popen("s", [PY, HERE / "actor.py", "server"])
         wait_line(srv, "ready")
+        yield lab
+    finally:
+        lab.down()
+
+
+def play(lab, port):
+    """One client case; its JSON line."""
+    return lab.x("c", PY, HERE / "actor.py", "client", port, check=False).stdout.strip()
+
+
+def make(out, lossy=False, rounds=1, lab_id=None, seed=7):
+    out = Path(out)
+    with running(out, lossy, lab_id, seed) as lab:
         caps = []
         for h, i, name in (("c", "c0", "client.pcap"), ("s", "s0", "server.pcap")):
             caps.append(lab.popen(h, ["tcpdump", "-n", "-U", "-s", "256", "-i", i, "-w",
@@ -164,10 +180,8 @@ def make(out, lossy=False, rounds=1, lab_id=None, seed=7):
         results = []
         for _ in range(rounds):
             for port in PLAY:
-                n = 4 if port == 9000 else 1
-                for _ in range(n):
-                    r = lab.x("c", PY, HERE / "actor.py", "client", port, check=False)
-                    results.append(r.stdout.strip())
+                for _ in range(4 if port == 9000 else 1):
+                    results.append(play(lab, port))
         time.sleep(2.5)
         for p in caps:
             p.send_signal(signal.SIGINT)
@@ -177,8 +191,6 @@ def make(out, lossy=False, rounds=1, lab_id=None, seed=7):
                       no_answer_ports=sorted(NO_ANSWER_PORTS), lossy=lossy,
                       server=SERVER, client=CLIENT)
         (out / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
-    finally:
-        lab.down()
     return out
 
 

@@ -59,3 +59,33 @@ def test_explain_corpus_lossy(outdir):
     _need()
     out = corpus.make(outdir / "lossy", lossy=True, rounds=2, lab_id=f"xl{os.getpid()}")
     _check(out, "3% loss + reordering", ALL_CAUSES - {"backlog-overflow", "challenge-ack"})
+
+
+def test_explain_live(tmp_path):
+    """-i: each finding is printed once its cause is known, while the capture goes on."""
+    import json
+    import select
+    import signal
+    import subprocess
+    import time
+    _need()
+    with corpus.running(tmp_path, lab_id=f"xv{os.getpid()}") as lab:
+        p = lab.popen("c", [corpus.REPO / "rstcraft", "explain", "-i", "c0", "--json", "tcp"])
+        t = time.time() + 5
+        while time.time() < t and "listening" not in p.stderr.readline():
+            pass
+        corpus.play(lab, 9000)
+        t0 = time.time()
+        corpus.play(lab, 9001)                  # closed port: a finding within the hold (2 s)
+        got = []
+        while time.time() - t0 < 6 and not got:
+            r, _, _ = select.select([p.stdout], [], [], 0.5)
+            if r:
+                got.append(json.loads(p.stdout.readline()))
+        assert got and got[0]["cause"] == "closed-port", got
+        assert got[0]["src"] == f"{corpus.SERVER}:9001" and got[0]["by"] == "server"
+        assert time.time() - t0 < 5, "the finding came late"
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        assert p.returncode == 0, err
+        assert "closed-port" in err and not out.strip(), (out, err)
