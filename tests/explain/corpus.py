@@ -201,6 +201,15 @@ def expected(pcap, forged):
     from scapy.all import IP, TCP, PcapReader
     forged_keys = {(f["src"], f["sport"], f["dst"], f["dport"], f["seq"], f["flags"]): f["label"]
                    for f in forged}
+    # First pass: which ends aborted a live socket (RST|ACK with a window: the kernel's
+    # tcp_send_active_reset, never sent for a socket that is gone).
+    aborted = set()
+    for pkt in PcapReader(str(pcap)):
+        if IP in pkt and TCP in pkt and int(pkt[TCP].flags) & 0x14 == 0x14 and int(pkt[TCP].window):
+            k = (pkt[IP].src, int(pkt[TCP].sport), pkt[IP].dst, int(pkt[TCP].dport),
+                 int(pkt[TCP].seq), int(pkt[TCP].flags) & 0xff)
+            if k not in forged_keys:
+                aborted.add((pkt[IP].src, int(pkt[TCP].sport), pkt[IP].dst, int(pkt[TCP].dport)))
     rsts, flows, fins = [], {}, {}
     for pkt in PcapReader(str(pcap)):
         if IP not in pkt or TCP not in pkt:
@@ -219,8 +228,16 @@ def expected(pcap, forged):
             # (tcp_send_active_reset); once the socket is gone, a segment for it gets a bare
             # RST from tcp_v4_send_reset: the connection no longer exists there.
             bare = not int(tcp.flags) & 0x10
+            # RST|ACK with a window is a live socket aborting (tcp_send_active_reset): e.g.
+            # the 9007 server that closed while a segment it had not read was queued.
+            if key not in forged_keys and not bare and int(tcp.window) > 0 and \
+                    cause in ("data-after-close", "stale-connection", "backlog-overflow"):
+                cause = "abortive-close"
+            # A bare RST from an end whose socket is gone: after FINs both ways, or from an
+            # end that aborted its socket (before or after this one, as reordering has it).
             if key not in forged_keys and bare and (
-                    fins.get(fkey, set()) >= {"client", "server"} or cause == "abortive-close"):
+                    fins.get(fkey, set()) >= {"client", "server"} or cause == "abortive-close" or
+                    (ip.src, sport, ip.dst, dport) in aborted):
                 cause = "stale-connection"
             # A client kernel resets a SYN-ACK only when the application gave up on connect()
             # (here: a SYN lost three times outlasts a 3 s timeout on any port).
