@@ -115,15 +115,6 @@ static bool answers_receiver(const struct xrst *r, const struct xside *R)
            seq_le(r->rst.seq, R->ack);
 }
 
-/* The receiver sent payload among the packets just before the RST. */
-static bool recent_data(const struct xrst *r)
-{
-    for (int i = 0; i < r->hist_n; i++)
-        if (r->hist[i].dir != r->dir && r->hist[i].len > 0 && !(r->hist[i].flags & TH_RST))
-            return true;
-    return false;
-}
-
 static void no_answer(const struct xrst *r, struct verdict *v)
 {
     const struct xside *cl = &r->s[0];
@@ -221,9 +212,10 @@ static void established(struct ctx *c, struct verdict *v)
         return;
     }
     if (((c->S->flags & XSIDE_FIN) || r->s_fin_late) && !(c->R->flags & XSIDE_FIN) && !c->ack &&
-        (c->R->data_after_fin_us || recent_data(r))) {
+        (c->R->data_after_fin_us || (c->R->flags & XSIDE_DATA))) {
         /* Data sent before the FIN was seen here may still reach the closed socket after it
-         * (a capture near the data's sender sees the FIN last). */
+         * (a capture near the data's sender sees the FIN last; loss and reordering delay
+         * a segment past it). */
         set(v, XC_DATA_AFTER_CLOSE, side_by(r));
         snprintf(v->evidence, sizeof v->evidence,
                  "%s sent FIN, %s's data reached it %s: bare RST seq %s",

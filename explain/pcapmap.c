@@ -120,6 +120,15 @@ int xmap_next(struct xmap *m, struct pcap_pkthdr *h, const uint8_t **data, char 
     h->len = u32(m, m->off + 12);
     *data = m->base + m->off + 16;
     m->off += 16 + (size_t)caplen;
+    /* Pages already read leave our resident set (the page cache keeps them): memory stays
+     * the flow table's, not the file's. The record just handed out stays mapped. */
+    if (m->fd >= 0 && m->off - m->released > (8u << 20)) {
+        size_t upto = (m->off - 16 - caplen) & ~(size_t)4095;
+        if (upto > m->released) {
+            madvise((void *)(m->base + m->released), upto - m->released, MADV_DONTNEED);
+            m->released = upto;
+        }
+    }
     return 1;
 }
 

@@ -175,6 +175,7 @@ struct pcap_pkthdr;
 struct xmap {
     const uint8_t *base;
     size_t   size, off;
+    size_t   released;         /* bytes before this were dropped from the resident set */
     bool     swap, nsec;
     int      dlt, fd;
     uint32_t snaplen;
