@@ -212,6 +212,7 @@ static void established(struct ctx *c, struct verdict *v)
         return;
     }
     if (((c->S->flags & XSIDE_FIN) || r->s_fin_late) && !(c->R->flags & XSIDE_FIN) && !c->ack &&
+        !r->prev_abort &&
         (c->R->data_after_fin_us || (c->R->flags & XSIDE_DATA))) {
         /* Data sent before the FIN was seen here may still reach the closed socket after it
          * (a capture near the data's sender sees the FIN last; loss and reordering delay
@@ -237,9 +238,8 @@ static void established(struct ctx *c, struct verdict *v)
     if (c->ack && (seq_ge(r->rst.seq, c->S->nxt) && seq_lt(r->rst.seq, c->S->nxt + (1u << 24)))) {
         set(v, XC_ABORTIVE_CLOSE, side_by(r));
         snprintf(v->evidence, sizeof v->evidence,
-                 "%s's RST|ACK at SND.NXT%s, window %u%s, %s%s",
+                 "%s's RST|ACK at SND.NXT%s, window %u (the socket's own), %s%s",
                  c->sname, r->rst.seq == c->S->nxt ? "" : " (beyond what was captured)", r->rst.win,
-                 (c->S->flags & XSIDE_TS) ? "" : "",
                  (c->S->flags & XSIDE_FIN) ? "after its FIN" : "no FIN before it", midtxt);
         saw_reset(c, v, "its own close()/abort");
         snprintf(v->note, sizeof v->note,

@@ -441,6 +441,8 @@ static void on_rst(struct xtrack *t, struct xflow *f, const struct seg *g, doubl
         if (o->dir == g->dir) {
             x->prev_rst_s = sat8(x->prev_rst_s + 1u);
             x->prev_rst_seq = o->rst.seq;
+            if ((o->rst.flags & TH_ACK) && o->rst.win)
+                x->prev_abort = 1;          /* its socket aborted: later bare RSTs find none */
         }
         enum rst_pair pr = pair_of(f, o, g, ts);
         if (pr == PAIR_BURST)

@@ -100,6 +100,7 @@ struct xrst {
     uint8_t  later_rst_s;      /* RSTs the same end sent after it */
     uint8_t  boundary;         /* a segment of the sender ends at the RST's seq */
     uint8_t  s_fin_late;       /* the sender's FIN, sent before the RST, arrived after it */
+    uint8_t  prev_abort;       /* the same end sent an RST|ACK with a window before it */
     uint32_t prev_rst_seq;
     uint32_t next;             /* next record watching the same flow */
     uint8_t  watching;
