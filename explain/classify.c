@@ -305,13 +305,36 @@ void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v)
         snprintf(v->saw, sizeof v->saw, "neither: the RST was ignored (RFC 5961)");
         return;
     }
-    if (c.onpath[0] || r->s_data_after || r->burst || r->both_ends) {
+    bool forged_signs = r->s_data_after || r->burst || r->both_ends;
+    if (c.onpath[0] && !forged_signs && !c.ack && r->rst.ipid == 0 && r->rst.df && !r->rst.win &&
+        answers_receiver(r, c.R)) {
+        /* A kernel's reset (ID 0, DF, window 0, seq = the segment's ack) from another hop:
+         * a firewall's REJECT with tcp-reset answering for the host mid-connection. */
+        set(v, XC_FIREWALL_REJECT, XBY_ONPATH);
+        snprintf(v->evidence, sizeof v->evidence,
+                 "bare RST seq = the %s's ack, shaped like a kernel's (ID 0, DF, window 0), not from the %s: %s",
+                 c.rname, c.sname, c.onpath);
+        snprintf(v->saw, sizeof v->saw, "%s: ECONNRESET on recv()/send(); %s: never saw the segment",
+                 c.rname, c.sname);
+        snprintf(v->note, sizeof v->note, "a careful forger copying a kernel's reset looks the same");
+        return;
+    }
+    if (c.onpath[0] || forged_signs) {
+        char why[200];
+        size_t n = 0;
+        const char *sign[] = {
+            c.onpath[0] ? c.onpath : NULL,
+            r->s_data_after ? "the real sender sent data after it" : NULL,
+            r->burst ? "back-to-back RSTs with other seq numbers" : NULL,
+            r->both_ends ? "RSTs to both ends at once" : NULL,
+        };
+        why[0] = '\0';
+        for (size_t i = 0; i < sizeof sign / sizeof sign[0]; i++)
+            if (sign[i] && n < sizeof why)
+                n += (size_t)snprintf(why + n, sizeof why - n, "%s%s", n ? "; " : "", sign[i]);
         set(v, XC_INJECTED, XBY_ONPATH);
-        snprintf(v->evidence, sizeof v->evidence, "RST%s claiming the %s: %s%s%s%s",
-                 c.ack ? "|ACK" : "", c.sname, c.onpath[0] ? c.onpath : "",
-                 r->s_data_after ? (c.onpath[0] ? "; the real sender sent data after it" : "the real sender sent data after it") : "",
-                 r->burst ? "; several RSTs with different seq within 100 ms" : "",
-                 r->both_ends ? "; RSTs to both ends at once" : "");
+        snprintf(v->evidence, sizeof v->evidence, "RST%s claiming the %s: %s",
+                 c.ack ? "|ACK" : "", c.sname, why);
         snprintf(v->saw, sizeof v->saw, "%s: ECONNRESET if the seq was exact; %s: nothing until its next segment draws an RST",
                  c.rname, c.sname);
         return;

@@ -20,6 +20,7 @@ the labels in corpus.py come from this table, never from explain.
     9012-9014 inject the router forges RSTs to the client      -> injected (+ client's stale RSTs)
     9015 challenge   the router forges an in-window inexact RST -> challenge-ack
     9016 clinger0    the client closes with SO_LINGER 0        -> abortive-close (client)
+    9017 reject-data router: reject with tcp reset for a large segment -> firewall-reject
 """
 import errno
 import json
@@ -158,7 +159,8 @@ def h_challenge(c, port):
 
 SERVERS = {9000: h_echo, 9003: h_echo, 9004: h_unread, 9005: h_linger0, 9006: h_killed,
            9007: h_afterclose, 9008: None, 9009: h_stale, 9010: h_keepalive, 9011: h_echo,
-           9012: h_chunks, 9013: h_chunks, 9014: h_chunks, 9015: h_challenge, 9016: h_echo}
+           9012: h_chunks, 9013: h_chunks, 9014: h_chunks, 9015: h_challenge, 9016: h_echo,
+           9017: h_echo}
 
 
 def server():
@@ -319,11 +321,20 @@ def c_linger0(port):
     s.close()
 
 
+def c_big_write(port):
+    s = connect(port)
+    try:
+        s.sendall(b"w" * 1000)
+        s.recv(100)
+    finally:
+        s.close()
+
+
 CLIENTS = {9000: c_normal, 9001: c_connect_only, 9002: c_connect_only, 9003: c_late,
            9004: c_send_recv, 9005: c_send_recv, 9006: c_hello_wait, 9007: c_afterclose,
            9008: c_backlog, 9009: c_stale, 9010: c_keepalive, 9011: c_connect_only,
            9012: c_read_all, 9013: c_read_all, 9014: c_read_all, 9015: c_read_all,
-           9016: c_linger0}
+           9016: c_linger0, 9017: c_big_write}
 
 
 def client(port):

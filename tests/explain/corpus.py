@@ -44,6 +44,7 @@ KERNEL_RULES = {
     (9009, "server"): "stale-connection",
     (9010, "client"): "keepalive-timeout",
     (9011, "server"): "firewall-reject",     # made by the router's nftables, in the server's name
+    (9017, "server"): "firewall-reject",     # the same, for the first large data segment
     (9012, "client"): "stale-connection",    # the client lost its socket to the forged RST
     (9013, "client"): "stale-connection",
     (9014, "client"): "stale-connection",
@@ -61,7 +62,7 @@ MAYBE_NO_ANSWER = {9008}                     # SYNs dropped while the accept que
 # (Linux drops a SYN when the queue is already full); the third final ACK then overflows.
 INJECT = {9012: "exact", 9013: "burst", 9014: "mimic", 9015: "challenge"}
 PLAY = [9000, 9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008, 9009, 9010, 9011, 9012, 9013,
-        9014, 9015, 9016]
+        9014, 9015, 9016, 9017]
 
 
 def sh(*argv, check=True, **kw):
@@ -112,11 +113,13 @@ class Lab:
         self.x("s", "ip", "addr", "add", f"{SERVER}/24", "dev", "s0")
         self.x("s", "ip", "route", "add", "198.18.1.0/24", "via", "198.18.2.1")
         self.x("s", "sysctl", "-qw", "net.ipv4.tcp_abort_on_overflow=1", "net.ipv4.tcp_syncookies=0")
-        # 9002: the server's firewall drops; 9011: the router answers in the server's name.
+        # 9002: the server's firewall drops; 9011: the router answers in the server's name;
+    # 9017: the router resets the first large data segment of an established connection.
         self.x("s", "nft", "add table inet xdrop; add chain inet xdrop in { type filter hook input priority 0; }; "
                "add rule inet xdrop in tcp dport 9002 drop")
         self.x("r", "nft", "add table inet xrej; add chain inet xrej fw { type filter hook forward priority 0; }; "
-               "add rule inet xrej fw tcp dport 9011 reject with tcp reset")
+               "add rule inet xrej fw tcp dport 9011 reject with tcp reset; "
+               "add rule inet xrej fw tcp dport 9017 meta length > 400 reject with tcp reset")
         return self
 
     def down(self):
