@@ -202,6 +202,17 @@ static void established(struct ctx *c, struct verdict *v)
     const struct xpkt *seg = last_from_receiver(r);
     bool mid = r->fflags & XF_MIDSTREAM;
     const char *midtxt = mid ? " (capture began mid-connection)" : "";
+    if (!(c->S->flags & XSIDE_SEEN) && c->ack && r->rst.seq == 0) {
+        /* The capture holds nothing from the sender but this RST|ACK seq 0: the answer to a
+         * SYN (or a segment without ACK) it never had a socket for. */
+        set(v, XC_CLOSED_PORT, side_by(r));
+        snprintf(v->evidence, sizeof v->evidence,
+                 "RST|ACK seq 0 ack %u from a %s that sent nothing else: no socket there%s",
+                 r->rst.ack, c->sname, mid ? " (the segment it answers is not in the capture)" : "");
+        snprintf(v->saw, sizeof v->saw, "%s: ECONNREFUSED on connect(); %s: nothing (no socket)",
+                 c->rname, c->sname);
+        return;
+    }
     if (c->S->nka >= 1 && c->ack && r->rst.seq == c->S->nxt) {
         set(v, XC_KEEPALIVE, side_by(r));
         snprintf(v->evidence, sizeof v->evidence,
@@ -235,7 +246,8 @@ static void established(struct ctx *c, struct verdict *v)
         snprintf(v->note, sizeof v->note, "a server that lost the connection right after the handshake looks the same");
         return;
     }
-    if (c->ack && (seq_ge(r->rst.seq, c->S->nxt) && seq_lt(r->rst.seq, c->S->nxt + (1u << 24)))) {
+    if (c->ack && (c->S->flags & XSIDE_SEEN) &&
+        seq_ge(r->rst.seq, c->S->nxt) && seq_lt(r->rst.seq, c->S->nxt + (1u << 24))) {
         set(v, XC_ABORTIVE_CLOSE, side_by(r));
         snprintf(v->evidence, sizeof v->evidence,
                  "%s's RST|ACK at SND.NXT%s, window %u (the socket's own), %s%s",

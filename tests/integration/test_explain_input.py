@@ -116,6 +116,15 @@ def test_ipv6(tmp_path):
     _closed_port(found, src=f"[{S6}]:81", dst=f"[{C6}]:40000")
 
 
+def test_capture_starts_with_the_reset(tmp_path):
+    """Only the RST|ACK seq 0 is in the capture (its SYN was not): still a closed port."""
+    f = tmp_path / "rst-only.pcap"
+    wrpcap(str(f), _wrap(_exchange()[1:], Ether()))
+    r, found = explain(f)
+    assert r.returncode == 0, r.stderr
+    _closed_port(found)
+
+
 def test_fragments_are_skipped(tmp_path):
     syn, rst = _exchange()
     big = IP(src=C, dst=S) / TCP(sport=40001, dport=81, flags="PA") / (b"x" * 3000)
