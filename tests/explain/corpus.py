@@ -45,6 +45,7 @@ KERNEL_RULES = {
     (9010, "client"): "keepalive-timeout",
     (9011, "server"): "firewall-reject",     # made by the router's nftables, in the server's name
     (9017, "server"): "firewall-reject",     # the same, for the first large data segment
+    (9017, "client"): "stale-connection",    # the client's socket is gone: a late SYN-ACK
     (9012, "client"): "stale-connection",    # the client lost its socket to the forged RST
     (9013, "client"): "stale-connection",
     (9014, "client"): "stale-connection",
