@@ -35,7 +35,6 @@ struct run {
     bool opened;               /* the capture could be opened: print the summary */
     struct xrst *deferred;     /* closed-port verdicts that wait for the whole capture */
     size_t ndef, capdef;
-    uint64_t bad_link;
 };
 
 static volatile sig_atomic_t stop;
@@ -116,8 +115,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
     case DLT_LOOP:       off = 4; break;
     default:             off = 0; break;  /* raw IP */
     }
-    if (!rd_have(&r, 0, off)) {
-        rn->bad_link++;
+    if (!rd_have(&r, 0, off)) {             /* shorter than its link header: counted as skipped */
         memset(&f, 0, sizeof f);
         f.err = PKT_E_TRUNC_L2;
     } else {

@@ -394,7 +394,6 @@ static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g,
         } else if (from_s) {
             struct xpkt p = pkt_of(g);
             note_boundary(x, &p);
-            x->n_after_s = (uint16_t)(x->n_after_s < 0xffff ? x->n_after_s + 1 : x->n_after_s);
             /* new data at or past the RST's seq: the sender did not reset (a segment sent
              * before the RST and reordered behind it ends at or before the RST's seq) */
             if (g->len > 0 && seq_ge(fr->seq, x->rst.seq))
@@ -403,7 +402,6 @@ static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g,
             if ((fr->flags & TH_FIN) && !g->len && seq_le(fr->seq, x->rst.seq))
                 x->s_fin_late = 1;
         } else {
-            x->n_after_r = (uint16_t)(x->n_after_r < 0xffff ? x->n_after_r + 1 : x->n_after_r);
             const struct xside *rv = &x->s[1 - x->dir];
             if (g->len == 0 && !(fr->flags & (TH_SYN | TH_FIN)) && (fr->flags & TH_ACK) &&
                 (rv->flags & XSIDE_ACKED) && fr->ack == rv->ack)
@@ -433,14 +431,12 @@ static void on_rst(struct xtrack *t, struct xflow *f, const struct seg *g, doubl
     x->t_synack_us = f->t_synack_us;
     x->t_hsack_us = f->t_hsack_us;
     hist_copy(f, x->hist, &x->hist_n);
-    x->watching = 1;
     for (uint8_t i = 0; i < x->hist_n; i++)
         note_boundary(x, &x->hist[i]);
     for (uint32_t q = f->pend; q; q = t->recs[q].next) {
         const struct xrst *o = &t->recs[q];
         if (o->dir == g->dir) {
             x->prev_rst_s = sat8(x->prev_rst_s + 1u);
-            x->prev_rst_seq = o->rst.seq;
             if ((o->rst.flags & TH_ACK) && o->rst.win)
                 x->prev_abort = 1;          /* its socket aborted: later bare RSTs find none */
         }

@@ -89,8 +89,6 @@ struct xrst {
     struct xpkt hist[XHIST];   /* the flow's last packets before the RST, oldest first */
     struct xpkt after[XAFTER]; /* the first packets after it */
     /* what happened after it */
-    uint16_t n_after_s;        /* non-RST segments from the RST's sender */
-    uint16_t n_after_r;        /* non-RST segments from its receiver */
     uint8_t  s_data_after;     /* the sender sent payload or FIN after its own RST */
     uint8_t  r_dupack;         /* the receiver answered with a pure ACK, same ack as before */
     uint8_t  r_goes_on;        /* the receiver sent payload or FIN after it */
@@ -101,9 +99,7 @@ struct xrst {
     uint8_t  boundary;         /* a segment of the sender ends at the RST's seq */
     uint8_t  s_fin_late;       /* the sender's FIN, sent before the RST, arrived after it */
     uint8_t  prev_abort;       /* the same end sent an RST|ACK with a window before it */
-    uint32_t prev_rst_seq;
     uint32_t next;             /* next record watching the same flow */
-    uint8_t  watching;
 };
 
 enum xcause {
