@@ -163,7 +163,8 @@ static int cmp_ts(const void *a, const void *b)
 static void finish_file(struct run *rn)
 {
     xtrack_flush(&rn->t);
-    qsort(rn->deferred, rn->ndef, sizeof *rn->deferred, cmp_ts);
+    if (rn->ndef)
+        qsort(rn->deferred, rn->ndef, sizeof *rn->deferred, cmp_ts);
     for (size_t i = 0; i < rn->ndef; i++)
         show(rn, &rn->deferred[i]);
 }
