@@ -14,11 +14,12 @@ PY        = /usr/bin/python3
 
 # One static library per layer, linked from the top down: a lower layer that called up
 # into a higher one would fail to link (crafter/ is the wire and its commands; responder/
-# builds on it, never the other way).
+# and explain/ build on it, never the other way, and not on each other).
 CRAFTER_SRC   = $(wildcard crafter/*.c crafter/*/*.c)
+EXPLAIN_SRC   = $(wildcard explain/*.c)
 RESPONDER_SRC = $(filter-out responder/main.c,$(wildcard responder/*.c responder/*/*.c))
-LAYER_LIBS    = $(BUILD)/libresponder.a $(BUILD)/libcrafter.a
-LIB_SRC   = $(CRAFTER_SRC) $(RESPONDER_SRC)
+LAYER_LIBS    = $(BUILD)/libresponder.a $(BUILD)/libexplain.a $(BUILD)/libcrafter.a
+LIB_SRC   = $(CRAFTER_SRC) $(EXPLAIN_SRC) $(RESPONDER_SRC)
 MAIN_OBJ  = $(BUILD)/responder/main.o
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -34,14 +35,23 @@ rstcraft: $(MAIN_OBJ) $(LAYER_LIBS) $(BUILD)/layers.ok
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LAYER_LIBS) $(LDLIBS)
 
 # The direction, enforced: every object of crafter/ linked alone (whole archive, a stub
-# main) must resolve without responder/; a call upward is an undefined reference here.
-$(BUILD)/layers.ok: $(BUILD)/libcrafter.a
+# main) must resolve by itself, and explain/ with crafter/ alone; a call upward, or from
+# explain/ into responder/, is an undefined reference here.
+$(BUILD)/layers.ok: $(BUILD)/libcrafter.a $(BUILD)/libexplain.a
 	@printf 'int main(void) { return 0; }\n' > $(BUILD)/layer-stub.c
-	@$(CC) $(LDFLAGS) -o $(BUILD)/layer-crafter $(BUILD)/layer-stub.c -Wl,--whole-archive $< \
-	  -Wl,--no-whole-archive $(LDLIBS) -lm || { echo "crafter/ calls up into responder/ (see above)"; exit 1; }
+	@$(CC) $(LDFLAGS) -o $(BUILD)/layer-crafter $(BUILD)/layer-stub.c -Wl,--whole-archive \
+	  $(BUILD)/libcrafter.a -Wl,--no-whole-archive $(LDLIBS) -lm \
+	  || { echo "crafter/ calls up into another layer (see above)"; exit 1; }
+	@$(CC) $(LDFLAGS) -o $(BUILD)/layer-explain $(BUILD)/layer-stub.c -Wl,--whole-archive \
+	  $(BUILD)/libexplain.a -Wl,--no-whole-archive $(BUILD)/libcrafter.a $(LDLIBS) -lm \
+	  || { echo "explain/ calls into responder/ (see above)"; exit 1; }
 	@touch $@
 
 $(BUILD)/libcrafter.a: $(CRAFTER_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libexplain.a: $(EXPLAIN_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
@@ -107,7 +117,7 @@ uninstall:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --suppress=missingIncludeSystem -Iinclude crafter responder tests/clients
+	  --suppress=missingIncludeSystem -Iinclude crafter explain responder tests/clients
 	clang-tidy --quiet $(LIB_SRC) responder/main.c -- $(CSTD) -Iinclude
 
 clean:

@@ -7,4 +7,5 @@ int respond_main(int argc, char **argv);
 int craft_main(int argc, char **argv);
 int kill_main(int argc, char **argv);
 int censor_main(int argc, char **argv);
+int explain_main(int argc, char **argv);
 #endif

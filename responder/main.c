@@ -6,7 +6,8 @@
 
 static const struct { const char *name; int (*run)(int argc, char **argv); } commands[] = {
     { "respond", respond_main }, { "craft", craft_main }, { "kill", kill_main },
-    { "censor", censor_main },   { "local", local_main }, { "try", try_main },
+    { "censor", censor_main },   { "explain", explain_main }, { "local", local_main },
+    { "try", try_main },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,296 @@
+/* explain's tracker and classifier on frames built with the project's own templates
+ * (crafter/template.c): one small conversation per cause, each checked for its verdict,
+ * plus a normal connection (no finding), the flow size bound and eviction. The ground
+ * truth of real kernels is the lab corpus (tests/explain); these pin the rules. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "build.h"
+#include "explain.h"
+
+#define CLI 0xc6120102u    /* 198.18.1.2 */
+#define SRV 0xc6120202u    /* 198.18.2.2 */
+static const uint8_t MAC_C[6] = { 2, 0, 0, 0, 0, 1 }, MAC_S[6] = { 2, 0, 0, 0, 0, 2 };
+
+struct got {
+    int n;
+    enum xcause cause[16];
+    enum xby by[16];
+};
+
+struct ctx {
+    struct xtrack t;
+    struct tmpl_tcp4 tm;
+    struct got got;
+    uint16_t cport;
+    uint32_t cisn, sisn;
+    uint16_t cid, sid;
+};
+
+static void on_rec(void *p, const struct xrst *r)
+{
+    struct ctx *c = p;
+    struct verdict v;
+    xclassify(r, &c->t.hosts, &v);
+    if (c->got.n < 16) {
+        c->got.cause[c->got.n] = v.cause;
+        c->got.by[c->got.n] = v.by;
+        c->got.n++;
+    }
+}
+
+static void setup(struct ctx *c, uint32_t max_flows)
+{
+    char err[256];
+    memset(c, 0, sizeof *c);
+    assert_int_equal(xtrack_init(&c->t, max_flows, on_rec, c), 0);
+    assert_int_equal(tmpl_tcp4_init(&c->tm, MAC_C, MAC_S, err), 0);
+    c->cport = 40000;
+    c->cisn = 1000;
+    c->sisn = 5000;
+    c->cid = 100;
+    c->sid = 900;
+}
+
+/* One segment. seq/ack are relative to the sender's and the receiver's ISN unless abs. */
+static void seg(struct ctx *c, double ts, bool from_srv, uint8_t flags, uint32_t seq, uint32_t ack,
+                uint16_t len, uint8_t ttl, bool df, uint16_t win)
+{
+    uint8_t buf[2048], pay[1500];
+    memset(pay, 'x', sizeof pay);
+    struct ip4_spec ip = { .saddr = from_srv ? SRV : CLI, .daddr = from_srv ? CLI : SRV, .ttl = ttl,
+                           .df = df, .id = from_srv ? c->sid++ : c->cid++ };
+    if ((flags & TH_RST) && !(flags & TH_ACK))
+        ip.id = 0;
+    struct tcp_spec tc = { .sport = from_srv ? 80 : c->cport, .dport = from_srv ? c->cport : 80,
+                           .seq = seq, .ack = ack, .flags = flags, .win = win };
+    size_t n = tmpl_tcp4_build(&c->tm, buf, sizeof buf, from_srv ? MAC_S : MAC_C,
+                               from_srv ? MAC_C : MAC_S, &ip, &tc, pay, len);
+    assert_true(n > 0);
+    struct frame f;
+    assert_int_equal(pkt_parse(&f, buf, n), PKT_OK);
+    xtrack_frame(&c->t, &f, ts);
+}
+
+/* relative helpers: C = from the client, S = from the server */
+#define C(c, ts, fl, s, a, l) seg(c, ts, false, fl, (c)->cisn + (s), (a) ? (c)->sisn + (a) : 0, l, 64, true, 502)
+#define S(c, ts, fl, s, a, l) seg(c, ts, true, fl, (c)->sisn + (s), (a) ? (c)->cisn + (a) : 0, l, 63, true, 509)
+
+static void handshake(struct ctx *c, double t)
+{
+    seg(c, t, false, TH_SYN, c->cisn, 0, 0, 64, true, 64240);
+    seg(c, t + 0.001, true, TH_SYN | TH_ACK, c->sisn, c->cisn + 1, 0, 63, true, 65160);
+    C(c, t + 0.002, TH_ACK, 1, 1, 0);
+}
+
+static void expect_one(struct ctx *c, enum xcause cause, enum xby by)
+{
+    xtrack_flush(&c->t);
+    assert_int_equal(c->got.n, 1);
+    assert_string_equal(xcause_name(c->got.cause[0]), xcause_name(cause));
+    assert_int_equal(c->got.by[0], by);
+    xtrack_free(&c->t);
+}
+
+static void flow_fits(void **st)
+{
+    (void)st;
+    assert_true(sizeof(struct xflow) <= 256);
+}
+
+static void normal_connection(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 1.003, TH_PSH | TH_ACK, 1, 1, 100);
+    S(&c, 1.004, TH_PSH | TH_ACK, 1, 101, 500);
+    C(&c, 1.005, TH_FIN | TH_ACK, 101, 501, 0);
+    S(&c, 1.006, TH_FIN | TH_ACK, 501, 102, 0);
+    C(&c, 1.007, TH_ACK, 102, 502, 0);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 0);
+    xtrack_free(&c.t);
+}
+
+static void closed_port(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    seg(&c, 1.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    seg(&c, 1.0001, true, TH_RST | TH_ACK, 0, c.cisn + 1, 0, 63, true, 0);
+    expect_one(&c, XC_CLOSED_PORT, XBY_SERVER);
+}
+
+static void firewall_reject(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);                     /* the host's own packets: TTL 63 */
+    C(&c, 1.003, TH_FIN | TH_ACK, 1, 1, 0);
+    S(&c, 1.004, TH_FIN | TH_ACK, 1, 2, 0);
+    C(&c, 1.005, TH_ACK, 2, 2, 0);
+    c.cport = 40001;
+    seg(&c, 2.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    seg(&c, 2.0001, true, TH_RST | TH_ACK, 0, c.cisn + 1, 0, 64, true, 0);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 1);
+    assert_int_equal(c.got.cause[0], XC_FIREWALL_REJECT);
+    assert_int_equal(c.got.by[0], XBY_ONPATH);
+    xtrack_free(&c.t);
+}
+
+static void no_answer(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    for (int i = 0; i < 3; i++)
+        seg(&c, 1.0 + i * 1.5, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    expect_one(&c, XC_NO_ANSWER, XBY_SERVER);
+}
+
+static void client_abort(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    seg(&c, 1.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    seg(&c, 1.3, true, TH_SYN | TH_ACK, c.sisn, c.cisn + 1, 0, 63, true, 65160);
+    seg(&c, 1.3001, false, TH_RST, c.cisn + 1, 0, 0, 64, true, 0);
+    expect_one(&c, XC_CLIENT_ABORT, XBY_CLIENT);
+}
+
+static void abortive_close(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 1.003, TH_PSH | TH_ACK, 1, 1, 1000);
+    S(&c, 1.004, TH_ACK, 1, 1001, 0);
+    S(&c, 1.2, TH_RST | TH_ACK, 1, 1001, 0);
+    expect_one(&c, XC_ABORTIVE_CLOSE, XBY_SERVER);
+}
+
+static void data_after_close(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 1.003, TH_PSH | TH_ACK, 1, 1, 100);
+    S(&c, 1.004, TH_FIN | TH_ACK, 1, 101, 0);
+    C(&c, 1.005, TH_ACK, 101, 2, 0);
+    C(&c, 1.3, TH_PSH | TH_ACK, 101, 2, 100);
+    seg(&c, 1.3001, true, TH_RST, c.sisn + 2, 0, 0, 63, true, 0);
+    expect_one(&c, XC_DATA_AFTER_CLOSE, XBY_SERVER);
+}
+
+static void backlog_overflow(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    seg(&c, 1.0021, true, TH_RST, c.sisn + 1, 0, 0, 63, true, 0);
+    expect_one(&c, XC_BACKLOG_OVERFLOW, XBY_SERVER);
+}
+
+static void stale_connection(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    S(&c, 1.003, TH_PSH | TH_ACK, 1, 1, 10);
+    C(&c, 1.004, TH_ACK, 1, 11, 0);
+    C(&c, 5.0, TH_PSH | TH_ACK, 1, 11, 20);
+    seg(&c, 5.0001, true, TH_RST, c.sisn + 11, 0, 0, 63, true, 0);
+    expect_one(&c, XC_STALE, XBY_SERVER);
+}
+
+static void keepalive_timeout(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 2.0, TH_ACK, 0, 1, 0);
+    C(&c, 3.0, TH_ACK, 0, 1, 0);
+    C(&c, 4.0, TH_RST | TH_ACK, 1, 1, 0);
+    expect_one(&c, XC_KEEPALIVE, XBY_CLIENT);
+}
+
+static void injected_race(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    S(&c, 1.003, TH_PSH | TH_ACK, 1, 1, 1000);
+    seg(&c, 1.0031, true, TH_RST | TH_ACK, c.sisn + 1001, c.cisn + 1, 0, 50, false, 8192);
+    S(&c, 1.1, TH_PSH | TH_ACK, 1001, 1, 1000);
+    xtrack_flush(&c.t);
+    assert_true(c.got.n >= 1);
+    assert_int_equal(c.got.cause[0], XC_INJECTED);
+    assert_int_equal(c.got.by[0], XBY_ONPATH);
+    xtrack_free(&c.t);
+}
+
+static void challenge_ack(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    S(&c, 1.003, TH_PSH | TH_ACK, 1, 1, 1000);
+    C(&c, 1.004, TH_ACK, 1, 1001, 0);
+    seg(&c, 1.1, true, TH_RST, c.sisn + 1777, 0, 0, 64, true, 0);
+    C(&c, 1.1001, TH_ACK, 1, 1001, 0);
+    S(&c, 1.5, TH_PSH | TH_ACK, 1001, 1, 1000);
+    C(&c, 1.501, TH_ACK, 1, 2001, 0);
+    expect_one(&c, XC_CHALLENGE_ACK, XBY_ONPATH);
+}
+
+static void eviction(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 2);
+    for (int i = 0; i < 5; i++) {
+        c.cport = (uint16_t)(41000 + i);
+        seg(&c, 1.0 + i * 0.001, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    }
+    assert_int_equal(c.t.evicted, 3);
+    xtrack_flush(&c.t);
+    xtrack_free(&c.t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(flow_fits),
+        cmocka_unit_test(normal_connection),
+        cmocka_unit_test(closed_port),
+        cmocka_unit_test(firewall_reject),
+        cmocka_unit_test(no_answer),
+        cmocka_unit_test(client_abort),
+        cmocka_unit_test(abortive_close),
+        cmocka_unit_test(data_after_close),
+        cmocka_unit_test(backlog_overflow),
+        cmocka_unit_test(stale_connection),
+        cmocka_unit_test(keepalive_timeout),
+        cmocka_unit_test(injected_race),
+        cmocka_unit_test(challenge_ack),
+        cmocka_unit_test(eviction),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
