@@ -128,12 +128,35 @@ static void no_answer(const struct xrst *r, struct verdict *v)
     snprintf(v->note, sizeof v->note, "a firewall drop, a blackhole, a dead host and a full backlog without abort look the same on the wire");
 }
 
+/* The claimed sender answered the same SYN with a SYN-ACK, before or after the RST. */
+static bool sender_synacked(const struct xrst *r)
+{
+    if (r->s[r->dir].flags & XSIDE_SYN)
+        return true;
+    for (int i = 0; i < r->after_n; i++)
+        if (r->after[i].dir == r->dir && (r->after[i].flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+            return true;
+    return false;
+}
+
 static void syn_phase(struct ctx *c, struct verdict *v)
 {
     const struct xrst *r = c->r;
     const struct xside *cl = &r->s[0];
     double dt = ms(r->rst.t_us - r->t_syn_us);
     if (r->dir == 1 && c->ack && r->rst.ack == cl->isn + 1u) {
+        if (c->onpath[0] && sender_synacked(r)) {
+            /* the host answered the SYN itself: the RST was not its own, and a firewall
+             * that rejected the SYN would not have let it reach the host */
+            set(v, XC_INJECTED, XBY_ONPATH);
+            snprintf(v->evidence, sizeof v->evidence,
+                     "SYN, then RST|ACK ack ISN+1 %.2f ms later that is not from the host (%s), "
+                     "and the host answered the same SYN with a SYN-ACK", dt, c->onpath);
+            snprintf(v->saw, sizeof v->saw,
+                     "client: ECONNREFUSED on connect() if the RST came first, else a reset "
+                     "connection; server: its SYN-ACK met a closed socket (RST)");
+            return;
+        }
         if (c->onpath[0]) {
             set(v, XC_FIREWALL_REJECT, XBY_ONPATH);
             snprintf(v->evidence, sizeof v->evidence,

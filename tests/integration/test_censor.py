@@ -327,3 +327,35 @@ def test_slow_reader_never_stalls_it(lab, servers):
         os.close(hold)
     assert r.returncode == 56 and took < 1.0, (r.returncode, took)
     assert "lines dropped (slow reader)" in err, err
+
+
+@pytest.mark.parametrize("injector", ["gfw1", "gfw2", "gfw3", "henan", "clayton", "geneva"])
+def test_explain_calls_every_forged_reset_injected(lab, servers, injector):
+    """Captures at the client and at the server while the censor blocks a request and then
+    a second connection in the residual block: rstcraft explain must call every reset the
+    censor forged `injected`, at either end."""
+    from scapy.layers.inet import IP, TCP
+    fp = FINGERPRINTS[injector]
+    with lab.capture("c", "c0", "tcp") as ccap, lab.capture("k", "k0", "tcp") as kcap, \
+            censor(lab, "--host", "blocked.test", "--injector", injector, "--residual", "30"):
+        curl(lab, "blocked.test")
+        curl(lab, "allowed.test")          # inside the residual block when the injector has one
+    for cap in (ccap, kcap):
+        forged = [p for p in cap.packets if TCP in p and p[TCP].flags & 0x04
+                  and fp["ttl"][0] <= p[IP].ttl <= fp["ttl"][1] and fp["ipid"][0] <= p[IP].id <= fp["ipid"][1]
+                  and bytes(p[TCP].payload) == fp["payload"] and (p[IP].ttl != 64 or injector in ("clayton", "geneva"))
+                  and not (p[IP].id == 0 and p[IP].flags & 0x2 and p[TCP].window == 0)]   # not a kernel RST
+        if cap is kcap and fp.get("client_only"):
+            assert forged == []
+            continue
+        assert forged, f"no forged reset captured at {cap.iface}"
+        r = subprocess.run([str(RSTCRAFT), "explain", "-r", str(cap.path), "--json"], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        findings = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
+        for p in forged:
+            src = f"{p[IP].src}:{p[TCP].sport}"
+            mine = [f for f in findings if f["ts"] is not None and abs(f["ts"] - float(p.time)) < 2e-6
+                    and f["src"] == src]
+            assert mine, (injector, cap.iface, p.summary(), [(f["ts"], f["src"], f["cause"]) for f in findings])
+            assert all(f["cause"] == "injected" for f in mine), (injector, cap.iface, mine)
