@@ -132,7 +132,7 @@ int censor_main(int argc, char **argv)
         fprintf(stderr, "rstcraft censor: watching %s, injector %s, tracking %s\n", L.c.o.ifname,
                 L.c.o.inj->name, tcb_name(L.c.o.tcb));
     fflush(stderr);
-    uint64_t next_tick = L.t0 + 1000000000ull;
+    uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0;
     ran = true;
     /* a reader that does not keep up loses event lines (counted), never a trigger */
     orig_stdout = linesink_take_stdout(&sink, 256 * 1024);
@@ -144,11 +144,32 @@ int censor_main(int argc, char **argv)
             censor_tick(&L.c, now);
             next_tick = now + 1000000000ull;
         }
-        /* spinning reads the ring in place with no system call per turn; sleeping waits
-         * for a frame, or for the next second's timers */
-        struct pollfd p = { .fd = L.net.fd, .events = POLLIN };
-        if (!L.c.o.busy_poll && poll(&p, 1, 100) < 0 && errno != EINTR) {
-            fprintf(stderr, "rstcraft censor: poll: %s\n", strerror(errno));
+        /* spinning reads the ring in place with no system call per turn (the link is looked
+         * at every 10 ms); sleeping waits for a frame, a link change or the next second */
+        short revents = 0;
+        if (L.c.o.busy_poll) {
+            if (now >= next_link) {
+                next_link = now + 10000000ull;
+                revents = POLLERR;
+            }
+        } else {
+            struct pollfd p[2] = { { .fd = L.net.fd, .events = POLLIN },
+                                   { .fd = L.net.lw.fd, .events = POLLIN } };
+            if (poll(p, 2, 100) < 0 && errno != EINTR) {
+                fprintf(stderr, "rstcraft censor: poll: %s\n", strerror(errno));
+                goto out;
+            }
+            revents = p[0].revents & ~POLLIN;
+            if (p[1].revents)
+                revents |= POLLPRI;
+            if (!(p[0].revents & POLLIN) && !revents)
+                continue;
+        }
+        /* a link that goes down is waited out (said once), a deleted one ends the run;
+         * a pending socket error is taken, so a flap never leaves us spinning */
+        if (revents && netio_link_check(&L.net, revents, err) < 0) {
+            fprintf(stderr, "rstcraft censor: %s\n", err);
+            status = 1;
             goto out;
         }
         if (netio_dispatch(&L.net, on_frame, &L) < 0) {

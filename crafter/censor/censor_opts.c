@@ -51,7 +51,8 @@ void censor_usage(FILE *out)
 "  --duration S         stop after S seconds\n"
 "  -w FILE              write every frame seen and forged to a pcap file\n"
 "  --json               one JSON object per event;  -q  only the final counts\n"
-"Exit: 0 ran (and stopped on a signal or --duration), 2 usage error, 3 runtime error.\n", out);
+"Exit: 0 ran (and stopped on a signal or --duration), 1 the interface was deleted or\n"
+"renamed, 2 usage error, 3 runtime error.\n", out);
 }
 
 static int add_str(const char **v, size_t *n, const char *s, const char *what, char *err, size_t errlen)

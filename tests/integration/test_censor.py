@@ -4,6 +4,7 @@ server (Python's http.server) and a real TLS server (openssl s_server) on the ke
 curl and openssl s_client on the client. What each injector sends is checked field by
 field with scapy in a capture taken at the client, against the published fingerprint."""
 import contextlib
+import os
 import json
 import subprocess
 import time
@@ -359,3 +360,39 @@ def test_explain_calls_every_forged_reset_injected(lab, servers, injector):
                     and f["src"] == src]
             assert mine, (injector, cap.iface, p.summary(), [(f["ts"], f["src"], f["cause"]) for f in findings])
             assert all(f["cause"] == "injected" for f in mine), (injector, cap.iface, mine)
+
+
+def _cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_link_flap_and_vanished_interface(lab, servers):
+    """A flap of the bridge: said once each way, no spinning meanwhile or after, still
+    censoring afterwards. Its own veth deleted under it: exit 1 with one line, within 1 s."""
+    with censor(lab, "--host", "blocked.test", "--residual", "0") as c:
+        lab.run("s", ["ip", "link", "set", "br0", "down"], check=True)
+        time.sleep(1.0)
+        lab.run("s", ["ip", "link", "set", "br0", "up"], check=True)
+        time.sleep(0.5)
+        pid = int(lab.run("s", ["pgrep", "-f", "rstcraft censor -i br0"]).stdout.split()[0])
+        t0 = _cpu_seconds(pid)
+        time.sleep(2.0)
+        cpu = (_cpu_seconds(pid) - t0) / 2.0
+        assert cpu < 0.01, f"{cpu:.1%} of a core while idle after the flap"
+        assert curl(lab, "blocked.test").returncode == 56
+    assert "br0: link down" in c.counts and "br0: link up again" in c.counts, c.counts
+    lab.run("s", ["ip", "link", "add", "cz0", "type", "veth", "peer", "name", "cz1"], check=True)
+    lab.run("s", ["ip", "link", "set", "cz0", "up"], check=True)
+    lab.run("s", ["ip", "link", "set", "cz1", "up"], check=True)
+    p = lab.popen("s", [RSTCRAFT, "censor", "-i", "cz0", "--port", "1"])
+    assert "watching cz0" in _readline_timeout(p.stderr, 5.0)
+    t0 = time.monotonic()
+    lab.run("s", ["ip", "link", "del", "cz0"], check=True)
+    rc = p.wait(timeout=2)
+    took = time.monotonic() - t0
+    err = p.stderr.read()
+    lines = [ln for ln in err.splitlines() if not ln.startswith("rstcraft censor: frames=")]
+    assert rc == 1 and took < 1.0, (rc, took, err)
+    assert len(lines) == 1 and "cz0" in lines[0] and "deleted" in lines[0], err
