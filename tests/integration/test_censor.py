@@ -16,7 +16,7 @@ from lab import KERNEL_IP, RSTCRAFT, _readline_timeout, kill_proc
 from tools import require
 
 HTTP_PORT = 8080
-TLS_PORT = 8443
+TLS_PORT = 443
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ frames = []
 for i in range(10000):
     k = i % 4
     if k == 0:
-        b = bytes(Ether(dst="ff:ff:ff:ff:ff:ff")/IP(dst=sys.argv[1])/TCP(dport=8443, flags="PA")/Raw(b"\x16\x03\x01\xff\xff" + bytes(random.getrandbits(8) for _ in range(40))))
+        b = bytes(Ether(dst="ff:ff:ff:ff:ff:ff")/IP(dst=sys.argv[1])/TCP(dport=443, flags="PA")/Raw(b"\x16\x03\x01\xff\xff" + bytes(random.getrandbits(8) for _ in range(40))))
     elif k == 1:
         b = bytes(Ether(dst="ff:ff:ff:ff:ff:ff")/IP(dst=sys.argv[1], ihl=15)/TCP())[:30]
     elif k == 2:
