@@ -56,6 +56,16 @@ int cli_getopt_error(int c, char **argv, const struct option *longopts, const ch
     return -1;
 }
 
+int cli_ifname(const char *s, char *err, size_t errlen)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strpbrk(s, "/: \t\n\r\v\f")) {
+        snprintf(err, errlen, "-i: bad interface name '%.64s'", s);
+        return -1;
+    }
+    return 0;
+}
+
 void cli_on_stop(void (*fn)(int))
 {
     struct sigaction sa;

@@ -395,8 +395,8 @@ int craft_parse_args(struct craft_opts *o, int argc, char **argv, char *err, siz
             snprintf(o->pcap_path, sizeof o->pcap_path, "%s", optarg);
             break;
         case 'i':
-            if (strlen(optarg) >= 16 || !*optarg)
-                return fail(err, errlen, "bad interface name \"%.48s\"", optarg);
+            if (cli_ifname(optarg, err, errlen) != 0)
+                return -1;
             snprintf(o->ifname, sizeof o->ifname, "%s", optarg);
             break;
         case O_DSTMAC:

@@ -97,10 +97,8 @@ static int kparse(struct kopts *o, int argc, char **argv, char *err, size_t errl
         switch (c) {
         case 'h': kusage(stdout); return 1;
         case 'i':
-            if (!*optarg || strlen(optarg) >= 16) {
-                snprintf(err, errlen, "bad interface name \"%.48s\"", optarg);
+            if (cli_ifname(optarg, err, errlen) != 0)
                 return -1;
-            }
             snprintf(o->ifname, sizeof o->ifname, "%s", optarg);
             break;
         case K_CLIENT: o->client_only = true; break;

@@ -12,6 +12,10 @@
 int cli_getopt_error(int c, char **argv, const struct option *longopts, const char *cmd,
                      char *err, size_t errlen);
 
+/* An interface name as Linux takes one (dev_valid_name: 1..15 bytes, not "." or "..", no
+ * '/', ':' or white space). 0, or -1 with "-i: bad interface name 'X'" in err. */
+int cli_ifname(const char *s, char *err, size_t errlen);
+
 /* SIGINT and SIGTERM call fn (which should only set a flag). */
 void cli_on_stop(void (*fn)(int));
 #endif

@@ -148,13 +148,11 @@ static int duration_arg(double *out, const char *s, char *err, size_t errlen)
     return 0;
 }
 
-/* Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or white space. */
 static int iface_arg(const char **out, const char *s, char *err, size_t errlen)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
-        strpbrk(s, "/: \t\n\r\v\f"))
-        return fail(err, errlen, "-i: bad interface name '%.64s'", s);
+    char msg[128];
+    if (cli_ifname(s, msg, sizeof msg) != 0)
+        return fail(err, errlen, "%s", msg);
     *out = s;
     return 0;
 }

@@ -97,10 +97,8 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         switch (c) {
         case 'h': censor_usage(stdout); return 1;
         case 'i':
-            if (!*optarg || strlen(optarg) >= 16) {
-                snprintf(err, errlen, "bad interface name \"%.48s\"", optarg);
+            if (cli_ifname(optarg, err, errlen) != 0)
                 return -1;
-            }
             snprintf(o->ifname, sizeof o->ifname, "%s", optarg);
             break;
         case 'w': o->wfile = optarg; break;

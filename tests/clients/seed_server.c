@@ -2,16 +2,23 @@
  * once, close. Whatever is left unread makes the kernel reset (scenario 4); data arriving
  * after the close is reset too (scenario 5). One child per connection, as the seed forked.
  *
- *   seed_server ADDR PORT [--once] [--backlog N] [--no-accept]
+ *   seed_server ADDR PORT [--once] [--backlog N] [--no-accept] [--settle MS]
  * stdout: {"result": "listening", "addr": A, "port": P} first, then one line per connection:
  *   {"result": "ok"|"error", "errno": ..., "read": N, "peer": A, "pport": P, "elapsed_ms": F}
- * --no-accept listens and never accepts (a full accept queue: scenario 6). */
+ * --no-accept listens and never accepts (a full accept queue: scenario 6).
+ * --settle MS waits that long after accept before the read, so that a write the client sent
+ * in several segments has all arrived: the seed reads at once, and what one read() returns
+ * then depends on the scheduler (a first read of 2896 of 5000 bytes closes with FIN). */
 #include "client.h"
 #include <sys/wait.h>
+
+static long settle_ms;
 
 static int handle(int cfd, const struct sockaddr_in *peer)
 {
     char buf[4096];
+    if (settle_ms)
+        usleep((useconds_t)settle_ms * 1000);
     double t0 = cl_now_ms();
     ssize_t n = read(cfd, buf, sizeof buf);
     int e = n < 0 ? errno : 0;
@@ -33,7 +40,7 @@ static int handle(int cfd, const struct sockaddr_in *peer)
 
 int main(int argc, char **argv)
 {
-    const char *usage = "seed_server ADDR PORT [--once] [--backlog N] [--no-accept]";
+    const char *usage = "seed_server ADDR PORT [--once] [--backlog N] [--no-accept] [--settle MS]";
     if (argc < 3)
         cl_die_usage(usage);
     bool once = false, no_accept = false;
@@ -45,6 +52,8 @@ int main(int argc, char **argv)
             no_accept = true;
         else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc)
             backlog = (int)cl_num(argv[++i], "--backlog", 65535);
+        else if (strcmp(argv[i], "--settle") == 0 && i + 1 < argc)
+            settle_ms = (long)cl_num(argv[++i], "--settle", 10000);
         else
             cl_die_usage(usage);
     }
