@@ -66,6 +66,20 @@ int cli_ifname(const char *s, char *err, size_t errlen)
     return 0;
 }
 
+void cli_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
 void cli_on_stop(void (*fn)(int))
 {
     struct sigaction sa;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "explain.h"
 
 static const char *endpoint(const struct xkey *k, int side, char *buf, size_t n)
@@ -11,22 +12,6 @@ static const char *endpoint(const struct xkey *k, int side, char *buf, size_t n)
     inet_ntop(k->v6 ? AF_INET6 : AF_INET, k->addr[side], a, sizeof a);
     snprintf(buf, n, k->v6 ? "[%s]:%u" : "%s:%u", a, k->port[side]);
     return buf;
-}
-
-/* Our strings hold no control characters, but quote what JSON needs anyway. */
-static void json_str(FILE *o, const char *s)
-{
-    fputc('"', o);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(o, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(o, "\\u%04x", ch);
-        else
-            fputc(ch, o);
-    }
-    fputc('"', o);
 }
 
 /* Sequence numbers relative to the sender's ISN, acks to the receiver's, as tcpdump -S does not. */
@@ -66,20 +51,20 @@ void xreport_finding(struct xreport *rp, const struct xrst *r, const struct verd
         else
             fprintf(o, "%.6f", r->ts);
         fputs(",\"src\":", o);
-        json_str(o, src);
+        cli_json_str(o, src);
         fputs(",\"dst\":", o);
-        json_str(o, dst);
+        cli_json_str(o, dst);
         fputs(",\"cause\":", o);
-        json_str(o, xcause_name(v->cause));
+        cli_json_str(o, xcause_name(v->cause));
         fputs(",\"by\":", o);
-        json_str(o, xby_name(v->by));
+        cli_json_str(o, xby_name(v->by));
         fputs(",\"evidence\":", o);
-        json_str(o, v->evidence);
+        cli_json_str(o, v->evidence);
         fputs(",\"saw\":", o);
-        json_str(o, v->saw);
+        cli_json_str(o, v->saw);
         if (v->note[0]) {
             fputs(",\"cannot_tell\":", o);
-            json_str(o, v->note);
+            cli_json_str(o, v->note);
         }
         if (na)
             fprintf(o, ",\"first_syn\":%.6f", r->t0 + r->t_syn_us / 1e6);

@@ -4,6 +4,7 @@
 #define RSTCRAFT_CLI_H
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* After getopt_long returned ':' or '?' (opterr = 0): the message in err, e.g.
  * "--delay needs an argument (see rstcraft --help)", "ambiguous option '--re' (--read,
@@ -15,6 +16,9 @@ int cli_getopt_error(int c, char **argv, const struct option *longopts, const ch
 /* An interface name as Linux takes one (dev_valid_name: 1..15 bytes, not "." or "..", no
  * '/', ':' or white space). 0, or -1 with "-i: bad interface name 'X'" in err. */
 int cli_ifname(const char *s, char *err, size_t errlen);
+
+/* s as a JSON string, quotes included: '"' and '\\' escaped, control characters as \\u00XX. */
+void cli_json_str(FILE *f, const char *s);
 
 /* SIGINT and SIGTERM call fn (which should only set a flag). */
 void cli_on_stop(void (*fn)(int));

@@ -49,10 +49,9 @@ static void on_event(void *user, const struct censor_event *ev)
     ep(ev->f->s.ip, ev->f->s.port, sb, sizeof sb);
     if (L->c.o.json) {
         printf("{\"event\":\"%s\",\"ts\":%.6f,\"client\":\"%s\",\"server\":\"%s\",\"trigger\":\"%s\","
-               "\"match\":\"", kind, t, cb, sb, ev->trigger);
-        for (const char *p = ev->match; *p; p++)     /* names are printable ASCII; quote-safe */
-            printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-        printf("\",\"injector\":\"%s\",\"to_client\":%u,\"to_server\":%u,\"residual_s\":%.3f}\n",
+               "\"match\":", kind, t, cb, sb, ev->trigger);
+        cli_json_str(stdout, ev->match);
+        printf(",\"injector\":\"%s\",\"to_client\":%u,\"to_server\":%u,\"residual_s\":%.3f}\n",
                L->c.o.inj->name, ev->to_client, ev->to_server, until);
     } else if (ev->kind == CEV_UNPARSED) {
         printf("%.6f %s > %s %s: %s, not censored\n", t, cb, sb, ev->trigger, ev->match);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "try.h"
 
 #define ROW "%-18s %-34s %5s %7s  %-8s %s\n"
@@ -67,45 +68,31 @@ void try_table_row(FILE *f, const struct try_result *r)
             verdict_str(r, v, sizeof v), client_said(r));
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 void try_json_row(FILE *f, const struct try_result *r)
 {
     fputs("{\"case\":", f);
-    json_str(f, r->tc->name);
+    cli_json_str(f, r->tc->name);
     fputs(",\"server_does\":", f);
-    json_str(f, r->tc->what);
+    cli_json_str(f, r->tc->what);
     fprintf(f, ",\"host\":\"%s\",\"port\":%u,\"server_events\":", r->host, r->port);
-    json_str(f, r->events);
+    cli_json_str(f, r->events);
     fprintf(f, ",\"ran\":%s,\"hang\":%s", r->ran ? "true" : "false", r->hang ? "true" : "false");
     if (r->ran && !r->hang && !r->signal)
         fprintf(f, ",\"exit\":%d", r->exit_code);
     else
         fputs(",\"exit\":null", f);
     fprintf(f, ",\"signal\":%d,\"time_s\":%.3f,\"stderr_last\":", r->signal, r->secs);
-    json_str(f, r->err_last);
+    cli_json_str(f, r->err_last);
     fputs(",\"stdout_last\":", f);
-    json_str(f, r->out_last);
+    cli_json_str(f, r->out_last);
     if (!r->ran) {
         fputs(",\"error\":", f);
-        json_str(f, r->setup_err);
+        cli_json_str(f, r->setup_err);
     }
     fprintf(f, ",\"verdict\":%s", r->verdict < 0 ? "null" : r->verdict ? "\"ok\"" : "\"failed\"");
     if (r->verdict == 0) {
         fputs(",\"failed\":", f);
-        json_str(f, r->why);
+        cli_json_str(f, r->why);
     }
     fputs("}\n", f);
 }
