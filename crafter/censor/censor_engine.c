@@ -8,6 +8,7 @@
  * drivers of this one engine. */
 #include <string.h>
 #include "censor.h"
+#include "addrset.h"
 #include "csum.h"
 
 #define IDLE_NS (120ull * 1000000000ull)   /* a flow silent this long is forgotten */
@@ -39,6 +40,12 @@ void censor_free(struct censor *c)
 void censor_tick(struct censor *c, uint64_t now_ns)
 {
     ctable_expire(&c->t, now_ns, IDLE_NS);
+}
+
+/* The sequence number after segment seg (a FIN takes one). */
+static uint32_t seg_end(const struct frame *seg)
+{
+    return seg->seq + (uint32_t)seg->payload_len + ((seg->flags & TH_FIN) ? 1u : 0u);
 }
 
 static unsigned draw(struct censor *c, unsigned lo, unsigned hi)
@@ -98,7 +105,7 @@ static void emit(struct censor *c, enum censor_ev_kind kind, uint64_t now, const
 static void fire(struct censor *c, struct cflow *f, const struct frame *seg, const char *trigger,
                  const char *match, uint64_t now)
 {
-    uint32_t end = seg->seq + (uint32_t)seg->payload_len + ((seg->flags & TH_FIN) ? 1u : 0u);
+    uint32_t end = seg_end(seg);
     unsigned tc = 0, ts = 0;
     if (wants_client(c))
         tc = burst(c, f, true, seg->ack, end, false);
@@ -116,14 +123,14 @@ static void fire(struct censor *c, struct cflow *f, const struct frame *seg, con
     emit(c, CEV_TRIGGER, now, f, trigger, match, tc, ts, until);
 }
 
-/* At the client's SYN: a port or destination rule, or a residual block. The client gets
- * RST|ACK acking its SYN (connect() fails with ECONNREFUSED); the server, still owed
- * nothing, gets its reset when its SYN-ACK passes. */
+/* At the client's SYN: a port or destination rule, or (until != 0) a residual block. The
+ * client gets RST|ACK acking its SYN (connect() fails with ECONNREFUSED); the server, still
+ * owed nothing, gets its reset when its SYN-ACK passes. */
 static void block_at_syn(struct censor *c, struct cflow *f, const char *trigger, const char *match,
                          uint64_t now, uint64_t until)
 {
     unsigned tc = 0;
-    bool synack_mode = !strcmp(trigger, "residual") && c->o.residual_mode == RES_SYNACK;
+    bool residual = until != 0, synack_mode = residual && c->o.residual_mode == RES_SYNACK;
     if (synack_mode) {
         uint8_t frame[FRAME_MAX];
         size_t len = forge_synack(c->o.inj, &c->tmpl, frame, sizeof frame, f, forge_rand(&c->rng),
@@ -134,17 +141,17 @@ static void block_at_syn(struct censor *c, struct cflow *f, const char *trigger,
             c->st.forged++;
             tc = 1;
         }
-    } else if (wants_client(c) || c->o.inj->client_only) {
+    } else if (wants_client(c)) {
         tc = burst(c, f, true, 0, f->isn + 1, true);
     }
     f->syn_blocked = !synack_mode;
     f->verdict = true;
     f->state = CF_DONE;
-    if (!strcmp(trigger, "residual"))
+    if (residual)
         c->st.residual_hits++;
     else
         c->st.triggers++;
-    emit(c, strcmp(trigger, "residual") ? CEV_TRIGGER : CEV_RESIDUAL, now, f, trigger, match, tc, 0, until);
+    emit(c, residual ? CEV_RESIDUAL : CEV_TRIGGER, now, f, trigger, match, tc, 0, until);
 }
 
 static bool host_matches(const char *name, const char *rule)
@@ -154,6 +161,24 @@ static bool host_matches(const char *name, const char *rule)
         return strcasecmp(name, rule) == 0;
     /* a subdomain of the rule: x.blocked.test for blocked.test */
     return n > r && name[n - r - 1] == '.' && strcasecmp(name + n - r, rule) == 0;
+}
+
+/* A name the stream parser returned (r) against the rules of one trigger: fires on a
+ * match; *pending when the parser needs more bytes. Returns true when it fired. */
+static bool name_trigger(struct censor *c, struct cflow *f, const struct frame *seg, uint64_t now,
+                         enum sniff_result r, const char *name, const char *const *rules, size_t nrules,
+                         const char *trigger, bool final, bool *pending)
+{
+    if (r == SNIFF_MORE && !final)
+        *pending = true;
+    if (r != SNIFF_FOUND)
+        return false;
+    for (size_t i = 0; i < nrules; i++)
+        if (host_matches(name, rules[i])) {
+            fire(c, f, seg, trigger, name, now);
+            return true;
+        }
+    return false;
 }
 
 /* Inspect the client's bytes so far (buf, len). Returns true when done (fired or cleared). */
@@ -167,29 +192,14 @@ static bool inspect(struct censor *c, struct cflow *f, const uint8_t *buf, size_
         }
     bool pending = c->o.nkeyword && !final;
     char name[SNIFF_NAME_MAX];
-    if (c->o.nhost) {
-        enum sniff_result r = http_host(buf, len, name);
-        if (r == SNIFF_FOUND) {
-            for (size_t i = 0; i < c->o.nhost; i++)
-                if (host_matches(name, c->o.host[i])) {
-                    fire(c, f, seg, "host", name, now);
-                    return true;
-                }
-        } else if (r == SNIFF_MORE && !final) {
-            pending = true;
-        }
-    }
+    if (c->o.nhost && name_trigger(c, f, seg, now, http_host(buf, len, name), name, c->o.host,
+                                   c->o.nhost, "host", final, &pending))
+        return true;
     if (c->o.nsni) {
         enum sniff_result r = tls_sni(buf, len, name);
-        if (r == SNIFF_FOUND) {
-            for (size_t i = 0; i < c->o.nsni; i++)
-                if (host_matches(name, c->o.sni[i])) {
-                    fire(c, f, seg, "sni", name, now);
-                    return true;
-                }
-        } else if (r == SNIFF_MORE && !final) {
-            pending = true;
-        } else if (r == SNIFF_NOT && len && buf[0] == 22) {
+        if (name_trigger(c, f, seg, now, r, name, c->o.sni, c->o.nsni, "sni", final, &pending))
+            return true;
+        if (r == SNIFF_NOT && len && buf[0] == 22) {
             /* it starts like TLS but cannot be read: no injection, counted */
             c->st.unparsed++;
             emit(c, CEV_UNPARSED, now, f, "sni", "unparseable ClientHello", 0, 0, 0);
@@ -220,7 +230,7 @@ static size_t reassemble(struct cflow *f, uint8_t *buf, const struct frame *seg)
 /* What an end has sent: SND.NXT moves with in-order or overlapping segments. */
 static void advance(struct cside *s, const struct frame *seg)
 {
-    uint32_t end = seg->seq + (uint32_t)seg->payload_len + ((seg->flags & TH_FIN) ? 1u : 0u);
+    uint32_t end = seg_end(seg);
     if (seq_le(seg->seq, s->nxt) && seq_gt(end, s->nxt))
         s->nxt = end;
 }
@@ -291,8 +301,7 @@ static const char *syn_rule(const struct censor *c, const struct frame *seg, cha
         }
     for (size_t i = 0; i < c->o.ndst; i++)
         if ((seg->daddr & c->o.dst[i].mask) == c->o.dst[i].addr) {
-            snprintf(buf, cap, "%u.%u.%u.%u", seg->daddr >> 24, seg->daddr >> 16 & 255,
-                     seg->daddr >> 8 & 255, seg->daddr & 255);
+            ip4_str(seg->daddr, buf);   /* cap >= 16 */
             return "dst";
         }
     return NULL;
@@ -345,7 +354,7 @@ static void server_synack(struct censor *c, struct cflow *f, const struct frame 
         /* A near server's SYN-ACK can beat the reset sent at the SYN: the client may be
          * connected by now, so it gets a reset at its new RCV.NXT (the server's ISN + 1),
          * and the server one at its RCV.NXT (the client's ISN + 1). */
-        if (wants_client(c) || c->o.inj->client_only)
+        if (wants_client(c))
             burst(c, f, true, f->s.nxt, f->isn + 1, false);
         if (wants_server(c))
             burst(c, f, false, f->isn + 1, f->s.nxt, false);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "addrset.h"
 #include "censor.h"
 #include "cli.h"
 #include "linesink.h"
@@ -32,7 +33,8 @@ static void send_frame(void *user, const uint8_t *frame, size_t len)
 
 static const char *ep(uint32_t ip, uint16_t port, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%u.%u.%u.%u:%u", ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255, port);
+    char a[16];
+    snprintf(buf, cap, "%s:%u", ip4_str(ip, a), port);
     return buf;
 }
 
