@@ -144,6 +144,12 @@ enum stray_kind stray_kind_of(bool listening, uint8_t flags);
 enum nmap_probe { NP_SEQ1, NP_SEQ2, NP_SEQ3, NP_SEQ4, NP_SEQ5, NP_SEQ6, NP_ECN, NP_COUNT };
 /* NP_COUNT when the SYN is not one of them. */
 enum nmap_probe nmap_probe_of(const struct frame *syn);
+/* All thirteen of nmap's TCP probes as it sends them (osscan2.cc prbOpts, prbWindowSz):
+ * SEQ1..SEQ6 and ECN indexed by enum nmap_probe, then T2..T7 from NMAP_T2 (T1 is SEQ1). */
+struct nmap_probe_shape { uint16_t win; uint8_t flags; bool df; uint8_t len; uint8_t opt[20]; };
+#define NMAP_T2 NP_COUNT
+#define NMAP_SHAPES (NP_COUNT + 6)
+extern const struct nmap_probe_shape nmap_probe_shapes[NMAP_SHAPES];
 
 /* ---- ICMP answers: nmap's U1 (port unreachable) and IE (echo reply) ---- */
 enum { QR_GOOD, QR_CONST, QR_DELTA, QR_SWAP, QR_SWAP_DELTA };  /* a quoted field */

@@ -21,16 +21,24 @@ enum stray_kind stray_kind_of(bool listening, uint8_t flags)
     return STRAY_CLOSED_OTHER;
 }
 
-/* nmap 7.9x osscan2.cc: the option bytes and windows of its six sequence probes and its
- * ECN probe (SYN|ECE|CWR). TSval is 0xFFFFFFFF and TSecr 0 in every probe. */
-static const struct { uint16_t win; uint8_t flags; uint8_t len; uint8_t opt[20]; } probes[NP_COUNT] = {
-    [NP_SEQ1] = { 1, TH_SYN, 20, { 3, 3, 10, 1, 2, 4, 5, 0xb4, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-    [NP_SEQ2] = { 63, TH_SYN, 20, { 2, 4, 5, 0x78, 3, 3, 0, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0 } },
-    [NP_SEQ3] = { 4, TH_SYN, 20, { 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 1, 3, 3, 5, 1, 2, 4, 2, 0x80 } },
-    [NP_SEQ4] = { 4, TH_SYN, 16, { 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 3, 3, 10, 0 } },
-    [NP_SEQ5] = { 16, TH_SYN, 20, { 2, 4, 2, 0x18, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 3, 3, 10, 0 } },
-    [NP_SEQ6] = { 512, TH_SYN, 16, { 2, 4, 1, 9, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 } },
-    [NP_ECN]  = { 3, TH_SYN | TH_ECE | TH_CWR, 12, { 3, 3, 10, 1, 2, 4, 5, 0xb4, 4, 2, 1, 1 } },
+/* nmap 7.9x osscan2.cc: the option bytes, windows, flags and DF of its six sequence probes,
+ * its ECN probe (SYN|ECE|CWR) and T2..T7. TSval is 0xFFFFFFFF and TSecr 0 in every probe. */
+#define T_OPTS { 3, 3, 10, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 }
+const struct nmap_probe_shape nmap_probe_shapes[NMAP_SHAPES] = {
+    [NP_SEQ1] = { 1, TH_SYN, false, 20, { 3, 3, 10, 1, 2, 4, 5, 0xb4, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
+    [NP_SEQ2] = { 63, TH_SYN, false, 20, { 2, 4, 5, 0x78, 3, 3, 0, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0 } },
+    [NP_SEQ3] = { 4, TH_SYN, false, 20, { 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 1, 3, 3, 5, 1, 2, 4, 2, 0x80 } },
+    [NP_SEQ4] = { 4, TH_SYN, false, 16, { 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 3, 3, 10, 0 } },
+    [NP_SEQ5] = { 16, TH_SYN, false, 20, { 2, 4, 2, 0x18, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 3, 3, 10, 0 } },
+    [NP_SEQ6] = { 512, TH_SYN, false, 16, { 2, 4, 1, 9, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 } },
+    [NP_ECN]  = { 3, TH_SYN | TH_ECE | TH_CWR, false, 12, { 3, 3, 10, 1, 2, 4, 5, 0xb4, 4, 2, 1, 1 } },
+    [NMAP_T2 + 0] = { 128, 0, true, 20, T_OPTS },
+    [NMAP_T2 + 1] = { 256, TH_SYN | TH_FIN | TH_URG | TH_PSH, false, 20, T_OPTS },
+    [NMAP_T2 + 2] = { 1024, TH_ACK, true, 20, T_OPTS },
+    [NMAP_T2 + 3] = { 31337, TH_SYN, false, 20, T_OPTS },
+    [NMAP_T2 + 4] = { 32768, TH_ACK, true, 20, T_OPTS },
+    [NMAP_T2 + 5] = { 65535, TH_FIN | TH_PSH | TH_URG, false, 20,
+                      { 3, 3, 15, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
 };
 
 enum nmap_probe nmap_probe_of(const struct frame *syn)
@@ -39,10 +47,11 @@ enum nmap_probe nmap_probe_of(const struct frame *syn)
         return NP_COUNT;
     const uint8_t *opt = syn->data + syn->l4_off + 20;
     size_t olen = (size_t)syn->doff - 20;
-    for (int i = 0; i < NP_COUNT; i++)
-        if (syn->flags == probes[i].flags && syn->win == probes[i].win && olen == probes[i].len &&
-            memcmp(opt, probes[i].opt, olen) == 0)
+    for (int i = 0; i < NP_COUNT; i++) {
+        const struct nmap_probe_shape *p = &nmap_probe_shapes[i];
+        if (syn->flags == p->flags && syn->win == p->win && olen == p->len && memcmp(opt, p->opt, olen) == 0)
             return (enum nmap_probe)i;
+    }
     return NP_COUNT;
 }
 

@@ -118,22 +118,6 @@ static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 1 }, their_mac[6] = { 0x02
 #define THEIR_IP 0xc6120002u
 #define PROBE_TTL 50
 
-/* nmap's probe options (osscan2.cc prbOpts) and windows */
-static const struct { uint16_t win; uint8_t len; uint8_t opt[20]; } prb[13] = {
-    { 1, 20, { 3, 3, 10, 1, 2, 4, 5, 0xb4, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-    { 63, 20, { 2, 4, 5, 0x78, 3, 3, 0, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0 } },
-    { 4, 20, { 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 1, 1, 3, 3, 5, 1, 2, 4, 2, 0x80 } },
-    { 4, 16, { 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 3, 3, 10, 0 } },
-    { 16, 20, { 2, 4, 2, 0x18, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 3, 3, 10, 0 } },
-    { 512, 16, { 2, 4, 1, 9, 4, 2, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 } },
-    { 3, 12, { 3, 3, 10, 1, 2, 4, 5, 0xb4, 4, 2, 1, 1 } },
-    { 128, 20, { 3, 3, 10, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-    { 256, 20, { 3, 3, 10, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-    { 1024, 20, { 3, 3, 10, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-    { 31337, 20, { 3, 3, 10, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-    { 32768, 20, { 3, 3, 10, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-    { 65535, 20, { 3, 3, 15, 1, 2, 4, 1, 9, 8, 10, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 4, 2 } },
-};
 #define OPEN_PORT 80
 #define CLOSED_PORT 81
 
@@ -183,16 +167,17 @@ static bool probe(struct sim *s, const uint8_t *frame, size_t len, struct frame 
     return s->nout > 0 && pkt_parse(ans, s->out, s->outlen) == PKT_OK;
 }
 
-/* A TCP probe with nmap's fields; its answer reduced to a seg. */
-static void tcp_probe(struct sim *s, uint8_t flags, int opt_ix, bool df, uint16_t dport, uint16_t sport,
-                      uint16_t urp, uint8_t res, struct seg *out)
+/* nmap's TCP probe of shape ix (nmap_probe_shapes); its answer reduced to a seg. */
+static void tcp_probe(struct sim *s, int ix, uint16_t dport, uint16_t sport, uint16_t urp, uint8_t res,
+                      struct seg *out)
 {
+    const struct nmap_probe_shape *sh = &nmap_probe_shapes[ix];
     memset(out, 0, sizeof *out);
-    struct ip4_spec ip = { .saddr = THEIR_IP, .daddr = OUR_IP, .ttl = PROBE_TTL, .df = df,
+    struct ip4_spec ip = { .saddr = THEIR_IP, .daddr = OUR_IP, .ttl = PROBE_TTL, .df = sh->df,
                            .id = (uint16_t)(sport * 7) };
     struct tcp_spec t = { .sport = sport, .dport = dport, .seq = PROBE_SEQ, .ack = PROBE_ACK,
-                          .flags = flags, .res = res, .urp = urp, .win = prb[opt_ix].win,
-                          .opts = prb[opt_ix].opt, .optlen = prb[opt_ix].len };
+                          .flags = sh->flags, .res = res, .urp = urp, .win = sh->win,
+                          .opts = sh->opt, .optlen = sh->len };
     uint8_t frame[256];
     size_t len = tmpl_tcp4_build(&s->t, frame, sizeof frame, their_mac, our_mac, &ip, &t, NULL, 0);
     struct frame a;
@@ -507,7 +492,7 @@ bool nmapdb_simulate(const struct personality *pers, uint64_t seed, struct nmapd
     int got = 0;
     bool ts_all = true;
     for (int i = 0; i < 6; i++) {
-        tcp_probe(&s, TH_SYN, i, false, OPEN_PORT, (uint16_t)(40000 + i), 0, 0, &sa[i]);
+        tcp_probe(&s, NP_SEQ1 + i, OPEN_PORT, (uint16_t)(40000 + i), 0, 0, &sa[i]);
         if (sa[i].sent) {
             isn[got] = sa[i].seq;
             tid[got] = sa[i].ipid;
@@ -524,15 +509,12 @@ bool nmapdb_simulate(const struct personality *pers, uint64_t seed, struct nmapd
     bool u1_sent = obs->t[NT_U1].val[0] && !strcmp(obs->t[NT_U1].val[0], "Y");
     ie_test(&s, &o, obs, u1_sent, iid);
     struct seg ecn, t[7];
-    tcp_probe(&s, TH_SYN | TH_ECE | TH_CWR, 6, false, OPEN_PORT, 40010, 63477, 8, &ecn);
+    tcp_probe(&s, NP_ECN, OPEN_PORT, 40010, 63477, 8, &ecn);
     t[0] = sa[0];
-    static const uint8_t tflags[7] = { TH_SYN, 0, TH_SYN | TH_FIN | TH_URG | TH_PSH, TH_ACK, TH_SYN, TH_ACK, TH_FIN | TH_PSH | TH_URG };
-    static const bool tdf[7] = { false, true, false, true, false, true, false };
     uint16_t cid[3] = { 0 };
     int ncid = 0;
     for (int i = 1; i < 7; i++) {
-        tcp_probe(&s, tflags[i], 6 + i, tdf[i], i < 4 ? OPEN_PORT : CLOSED_PORT, (uint16_t)(40020 + i),
-                  0, 0, &t[i]);
+        tcp_probe(&s, NMAP_T2 + i - 1, i < 4 ? OPEN_PORT : CLOSED_PORT, (uint16_t)(40020 + i), 0, 0, &t[i]);
         if (i >= 4 && t[i].sent)
             cid[ncid++] = t[i].ipid;
     }
