@@ -64,8 +64,8 @@ static void rewind_idle(enum ipidg_kind k, struct gen_state *st, unsigned ci, ui
         return;
     if (k == IPG_BROKEN_INCR)
         *c = (uint16_t)((*c & 0xff00) + 0x100);
-    else
-        *c = (uint16_t)(rnd(st) >> 52);          /* 0..4095 */
+    else   /* low again, in the counter's own half: ICMP's stays apart from TCP's (SS=O) */
+        *c = (uint16_t)((ci == IPC_ICMP ? 0x8000u : 0u) | rnd(st) >> 52);   /* +0..4095 */
 }
 
 /* Would nmap, seeing v after h, fail to call the pair random? As three or more samples
