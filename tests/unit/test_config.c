@@ -417,6 +417,28 @@ static void test_repeat_calls(void **state)
     }
 }
 
+/* Every parameter a mode declares is an option of its own name: a number is range-checked
+ * with the rules file's message, a flag sets 1 (a name a fixed option took would fail here). */
+static void test_every_param_option(void **state)
+{
+    (void)state;
+    for (const struct mode_param *const *d = mode_param_all(); *d; d++) {
+        char opt[80], msg[256];
+        snprintf(opt, sizeof opt, "--%s", (*d)->name);
+        if ((*d)->set) {
+            continue;                     /* reply: its own messages, tested in test_rules */
+        } else if ((*d)->metavar) {
+            snprintf(msg, sizeof msg, "rstcraft: %s: expected %s (%u..%u), got 'x'", opt,
+                     (*d)->unit, (unsigned)(*d)->lo, (unsigned)(*d)->hi);
+            usage_err(msg, "-i", "r0", "-a", "198.18.0.10", opt, "x", END);
+        } else {
+            assert_int_equal(parse("-i", "r0", "-a", "198.18.0.10", opt, END), 0);
+            assert_int_equal(mode_value(&cfg.rules.dflt.p, *d), 1);
+            config_free(&cfg);
+        }
+    }
+}
+
 /* roff as the man page writes it: "\-" for "-", "\fR|\fP" for "|" */
 static void roff(char *buf, size_t len, const char *s)
 {
@@ -491,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_help_version_lists),
         cmocka_unit_test(test_repeat_calls),
+        cmocka_unit_test(test_every_param_option),
         cmocka_unit_test(test_man_page_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
