@@ -156,11 +156,25 @@ static int iface_arg(const char **out, const char *s, char *err, size_t errlen)
     return 0;
 }
 
+static void print_options(const struct mode_param *const *d)
+{
+    for (size_t i = 0; d && d[i]; i++)
+        printf(" --%s", d[i]->name);
+}
+
+/* Each mode's line, and the options it reads under it. */
 static void list_modes(void)
 {
     const struct mode_ops *const *m = mode_all();
-    for (size_t i = 0; m[i]; i++)
+    for (size_t i = 0; m[i]; i++) {
         printf("%-12s %s\n", m[i]->name, m[i]->summary ? m[i]->summary : "");
+        if (!m[i]->params && !m[i]->uses)
+            continue;
+        printf("%-12s options:", "");
+        print_options(m[i]->params);
+        print_options(m[i]->uses);
+        putchar('\n');
+    }
 }
 
 static int option(struct resp_config *c, struct cli *st, int opt, const char *arg,

@@ -36,7 +36,7 @@ static const char head[] =
 "                         case-insensitive part of it, or @LINE); overrides --profile\n"
 "  --os-db FILE           nmap-os-db to read (default /usr/share/nmap/nmap-os-db);\n"
 "                         with --list-profiles: report what it loaded\n"
-"  --list-modes           list the modes and exit\n"
+"  --list-modes           list the modes and the options each reads, and exit\n"
 "\n"
 "";
 

@@ -394,6 +394,10 @@ static void test_help_version_lists(void **state)
     assert_int_equal(parse("--list-modes", END), 1);
     for (const struct mode_ops *const *m = mode_all(); *m; m++)
         assert_non_null(strstr(out, (*m)->name));
+    /* under each mode, the options it declares, then those it uses */
+    assert_non_null(strstr(out, "\nbacklog      accept queue"));
+    assert_non_null(strstr(out, "\n             options: --backlog --abort-on-overflow\n"));
+    assert_non_null(strstr(out, "\n             options: --delay --echo --read-wait --reply "));
     config_free(&cfg);
 
     /* --list-profiles: the caller prints them; -i and -a are not needed */
