@@ -9,12 +9,12 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "mode_values.h"
 #include "engine.h"
 #include "mode.h"
 #include "reply.h"
 #include "nmapdb.h"
 #include "profile_ext.h"
+#include "mode_values.h"
 
 #define CLI  0xc6120001u   /* 198.18.0.1 */
 #define SRV  0xc612000au   /* 198.18.0.10 */
