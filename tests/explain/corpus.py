@@ -276,14 +276,16 @@ def run_explain(rstcraft, pcap):
     return [json.loads(ln) for ln in r.stdout.splitlines() if ln.strip()]
 
 
-def score(out, rstcraft=REPO / "rstcraft", pcaps=("client.pcap", "server.pcap")):
-    """{'per_cause': {cause: [right, total]}, 'wrong': [...], 'extra': [...]} over the captures."""
+def score(out, rstcraft=REPO / "rstcraft", pcaps=("client.pcap", "server.pcap"), found_by=None):
+    """{'per_cause': {cause: [right, total]}, 'wrong': [...], 'extra': [...]} over the captures.
+    found_by: {pcap name: findings} already made (explain -i on the same wire); else explain
+    reads each capture."""
     out = Path(out)
     forged = [json.loads(ln) for ln in (out / "forged.jsonl").read_text().splitlines() if ln.strip()]
     per, wrong, extra = {}, [], []
     for name in pcaps:
         rsts, no_answer, maybe, normal = expected(out / name, forged)
-        found = run_explain(rstcraft, out / name)
+        found = found_by[name] if found_by else run_explain(rstcraft, out / name)
         by_rst = {}
         for f in found:
             if f["ts"] is not None:
