@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Self-test of the wire and safety pieces (crafter/netio.c, responder/arp.c,
+# Self-test of the wire and safety pieces (crafter/netio/netio.c, crafter/netio/arp.c,
 # responder/kguard.c, responder/privdrop.c) through tests/tools/netio_probe.c, in a
 # throwaway two-namespace lab:
 #

@@ -1,5 +1,5 @@
 /* explain's tracker and classifier on frames built with the project's own templates
- * (crafter/template.c): one small conversation per cause, each checked for its verdict,
+ * (crafter/wire/template.c): one small conversation per cause, each checked for its verdict,
  * plus a normal connection (no finding), the flow size bound and eviction. The ground
  * truth of real kernels is the lab corpus (tests/explain); these pin the rules. */
 #include <stdarg.h>
