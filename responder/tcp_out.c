@@ -1,7 +1,38 @@
 /* Segment output. Linux references: tcp_output.c (tcp_options_write, tcp_select_window,
  * tcp_send_active_reset), tcp_ipv4.c (tcp_v4_send_reset), ip_output.c (IP ID choice). */
 #include <string.h>
+#include "isn.h"
 #include "tcp_out.h"
+
+/* An IPv6 segment's addresses and flow label (the IPv4 ones travel in ip4_spec). */
+struct to6 {
+    const uint8_t *src, *dst;
+    uint32_t label;
+};
+
+static const struct to6 *flow_to6(const struct flow *fl, struct to6 *t)
+{
+    if (!fl->v6)
+        return NULL;
+    t->src = fl->saddr6;
+    t->dst = fl->caddr6;
+    t->label = fl->flowlabel;
+    return t;
+}
+
+/* An answer to f, which has no flow: Linux labels it with a hash of the addresses and
+ * ports (tcp_v6_send_reset from the control socket: ip6_make_flowlabel of the flow's
+ * hash), so one 4-tuple always draws the same label. */
+static const struct to6 *frame_to6(const struct engine *e, const struct frame *f, struct to6 *t)
+{
+    if (f->l3 != L3_IPV6)
+        return NULL;
+    t->src = f->daddr6;
+    t->dst = f->saddr6;
+    t->label = (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), f->dport,
+                                          f->sport, 0x666c) & 0xfffff;
+    return t;
+}
 
 static uint16_t next_ipid(struct engine *e, const struct ipidgen *g, struct flow *fl)
 {
@@ -13,16 +44,33 @@ uint32_t tcp_tsval(const struct engine *e, const struct flow *fl)
     return tsgen_val(&e->ans->ts, e->prof->ts_hz, e->now_us, fl->ts_off);
 }
 
+uint16_t tcp_our_mss(const struct engine *e, const struct flow *fl)
+{
+    /* the profile's MSS is for IPv4; an IPv6 header is 20 bytes longer (Linux: 1440 on a
+     * 1500-byte link, tcp_v6 advmss) */
+    uint16_t m = e->prof->mss;
+    return fl->v6 && m > 20 + 64 ? (uint16_t)(m - 20) : m;
+}
+
 uint32_t tcp_rcv_window(const struct engine *e, const struct flow *fl)
 {
     uint32_t w = e->prof->rcv_wnd;
     return fl->unread >= w ? 0 : w - fl->unread;
 }
 
+/* to6 NULL: IPv4 per ip; else IPv6 to to6's addresses, ip's TTL and TOS its hop limit and
+ * traffic class. */
 static void send_frame(struct engine *e, const uint8_t dst_mac[6], const struct ip4_spec *ip,
-                       const struct tcp_spec *tcp, const uint8_t *data, size_t len)
+                       const struct to6 *to6, const struct tcp_spec *tcp, const uint8_t *data, size_t len)
 {
-    size_t n = tmpl_tcp4_build(&e->tmpl, e->txbuf, sizeof e->txbuf, e->mac, dst_mac, ip, tcp, data, len);
+    size_t n;
+    if (to6) {
+        struct ip6_hdr_spec h = { .saddr = to6->src, .daddr = to6->dst, .hlim = ip->ttl,
+                                  .tclass = ip->tos, .flowlabel = to6->label };
+        n = tmpl_tcp6_build(&e->tmpl6, e->txbuf, sizeof e->txbuf, e->mac, dst_mac, &h, tcp, data, len);
+    } else {
+        n = tmpl_tcp4_build(&e->tmpl, e->txbuf, sizeof e->txbuf, e->mac, dst_mac, ip, tcp, data, len);
+    }
     if (n)
         engine_send(e, e->txbuf, n);
 }
@@ -52,7 +100,8 @@ static void send_probe_synack(struct engine *e, struct flow *fl)
     };
     struct frame syn = { .th_res = fl->syn_res, .urp = fl->syn_urp };
     seg_answer_apply(fl->sa, &syn, &ip, &t);
-    send_frame(e, fl->cmac, &ip, &t, NULL, 0);
+    struct to6 t6;
+    send_frame(e, fl->cmac, &ip, flow_to6(fl, &t6), &t, NULL, 0);
 }
 
 void tcp_send_synack(struct engine *e, struct flow *fl)
@@ -71,7 +120,7 @@ void tcp_send_synack(struct engine *e, struct flow *fl)
             continue;
         memset(&it[n], 0, sizeof it[n]);
         switch (*c) {
-        case 'M': it[n].kind = OI_MSS; it[n].mss = p->mss; break;
+        case 'M': it[n].kind = OI_MSS; it[n].mss = tcp_our_mss(e, fl); break;
         case 'N': it[n].kind = OI_NOP; break;
         case 'E': it[n].kind = OI_EOL; break;
         case 'S': it[n].kind = OI_SACKOK; break;
@@ -99,7 +148,8 @@ void tcp_send_synack(struct engine *e, struct flow *fl)
         .win = synack_window(p, e->ans, ix),
         .opts = opts, .optlen = olen > 0 ? (size_t)olen : 0,
     };
-    send_frame(e, fl->cmac, &ip, &t, NULL, 0);
+    struct to6 t6;
+    send_frame(e, fl->cmac, &ip, flow_to6(fl, &t6), &t, NULL, 0);
 }
 
 static size_t flow_options(const struct engine *e, const struct flow *fl, bool with_sack,
@@ -146,7 +196,8 @@ static void send_on_flow(struct engine *e, struct flow *fl, uint32_t seq, uint8_
         .ack = (flags & TH_ACK) ? fl->rcv_nxt : 0, .flags = flags,
         .win = (uint16_t)(w > 65535 ? 65535 : w), .opts = opts, .optlen = olen,
     };
-    send_frame(e, fl->cmac, &ip, &t, data, len);
+    struct to6 t6;
+    send_frame(e, fl->cmac, &ip, flow_to6(fl, &t6), &t, data, len);
     if (seq == fl->snd_nxt)
         fl->snd_nxt += (uint32_t)len + ((flags & TH_FIN) ? 1u : 0u);
 }
@@ -178,7 +229,8 @@ int tcp_send_stray_answer(struct engine *e, const struct frame *f, const struct 
         return -1;
     ip.tos = e->prof->tos;
     ip.id = next_ipid(e, (t.flags & TH_SYN) ? &e->ans->ipid_synack : &e->ans->ipid_reset, NULL);
-    send_frame(e, f->eth_src, &ip, &t, dlen ? data : NULL, dlen);
+    struct to6 t6;
+    send_frame(e, f->eth_src, &ip, frame_to6(e, f, &t6), &t, dlen ? data : NULL, dlen);
     return t.flags;
 }
 
@@ -199,6 +251,7 @@ int tcp_send_reset_for(struct engine *e, const struct frame *f)
                 ((f->flags & TH_FIN) ? 1u : 0u);
         t.flags = TH_RST | TH_ACK;
     }
-    send_frame(e, f->eth_src, &ip, &t, NULL, 0);
+    struct to6 t6;
+    send_frame(e, f->eth_src, &ip, frame_to6(e, f, &t6), &t, NULL, 0);
     return t.flags;
 }
