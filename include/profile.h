@@ -46,6 +46,9 @@ struct profile {
     /* closed ports and resets */
     bool     closed_silent;      /* closed ports drop SYNs instead of RST (firewalled) */
     uint16_t reset_win;          /* window of an RST for a segment matching no connection */
+    bool     reset_tos_reflect;  /* that RST carries the segment's DSCP (TOS/traffic class,
+                                    ECN bits cleared), not tos: Linux tcp_v4_send_reset and
+                                    tcp_v6_send_reset, measured on 6.18 */
     /* SYN-ACK retransmission: first timeout, doubling, this many times, then give up
      * after one more timeout (Linux: 1 s, tcp_synack_retries 5 -> 1,2,4,8,16, drop at 63 s) */
     uint16_t synack_rto_ms;

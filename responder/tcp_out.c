@@ -23,6 +23,12 @@ static const struct to6 *flow_to6(const struct flow *fl, struct to6 *t)
 /* An answer to f, which has no flow: Linux labels it with a hash of the addresses and
  * ports (tcp_v6_send_reset from the control socket: ip6_make_flowlabel of the flow's
  * hash), so one 4-tuple always draws the same label. */
+/* The TOS (traffic class) of an answer to f, which has no flow. */
+static uint8_t reset_tos(const struct engine *e, const struct frame *f)
+{
+    return e->prof->reset_tos_reflect ? (uint8_t)(f->tos & 0xfc) : e->prof->tos;
+}
+
 static const struct to6 *frame_to6(const struct engine *e, const struct frame *f, struct to6 *t)
 {
     if (f->l3 != L3_IPV6)
@@ -227,7 +233,7 @@ int tcp_send_stray_answer(struct engine *e, const struct frame *f, const struct 
     struct flow none = { .ts_off = 0 };
     if (!stray_answer_fill(sa, f, (uint32_t)e->rng, tcp_tsval(e, &none), &ip, &t, opts, data, &dlen))
         return -1;
-    ip.tos = e->prof->tos;
+    ip.tos = reset_tos(e, f);
     ip.id = next_ipid(e, (t.flags & TH_SYN) ? &e->ans->ipid_synack : &e->ans->ipid_reset, NULL);
     struct to6 t6;
     send_frame(e, f->eth_src, &ip, frame_to6(e, f, &t6), &t, dlen ? data : NULL, dlen);
@@ -239,7 +245,7 @@ int tcp_send_reset_for(struct engine *e, const struct frame *f)
     if (f->flags & TH_RST)
         return -1;
     struct ip4_spec ip = {
-        .saddr = f->daddr, .daddr = f->saddr, .ttl = e->prof->ttl, .tos = e->prof->tos,
+        .saddr = f->daddr, .daddr = f->saddr, .ttl = e->prof->ttl, .tos = reset_tos(e, f),
         .df = e->prof->df, .id = next_ipid(e, &e->ans->ipid_reset, NULL),
     };
     struct tcp_spec t = { .sport = f->dport, .dport = f->sport, .win = e->prof->reset_win };
