@@ -54,6 +54,12 @@ static inline uint32_t frame_dst32(const struct frame *f)
 {
     return f->l3 == L3_IPV6 ? addr6_fold(f->daddr6) : f->daddr;
 }
+/* A random number from the engine's generator (xorshift). */
+uint32_t engine_rand(struct engine *e);
+/* The IPv6 hop limit the profile sends with. */
+uint8_t engine_hlim(const struct engine *e);
+/* An IPv6 flow label under policy p; f's addresses and ports key FL6_HASH. */
+uint32_t engine_label(struct engine *e, enum fl6_policy p, const struct frame *f);
 /* The rule for f's destination address and port. */
 const struct rule *engine_rule_for(const struct engine *e, const struct frame *f);
 /* Send one frame through e->send (counted in tx_frames). */

@@ -5,6 +5,8 @@
 #include <time.h>
 #include "arp.h"
 #include "icmp_answer.h"
+#include "icmp6_answer.h"
+#include "isn.h"
 #include "engine.h"
 #include "mode.h"
 #include "nd.h"
@@ -167,12 +169,9 @@ void engine_rx(struct engine *e, const struct frame *f)
         tcp_input(e, f);
         return;
     case L4_ICMP:
+    case L4_ICMP6:
     case L4_UDP:
-        if (f->l3 == L3_IPV4) {
-            icmp_input(e, f);
-            return;
-        }
-        e->rx_ignored++;
+        icmp_input(e, f);
         return;
     default:
         e->rx_ignored++;
@@ -186,13 +185,23 @@ void engine_rx(struct engine *e, const struct frame *f)
 static void icmp_input(struct engine *e, const struct frame *f)
 {
     const struct profile_answers *a = e->ans;
-    if (!icmp_may_answer(f))
+    bool v6 = f->l3 == L3_IPV6;
+    if (v6 ? !icmp6_may_answer(f) : !icmp_may_answer(f))
         return;
     bool udp = f->l4 == L4_UDP;
     if (udp ? !a->u1.respond : !a->ie.respond)
         return;
     if (udp && engine_rule_for(e, f)->mode->kind == PORT_FILTERED)
         return;
+    if (v6) {
+        /* the personality's answers are IPv4's (nmap-os-db); over IPv6 the profile's */
+        uint32_t label = engine_label(e, e->prof->fl6_stateless, f);
+        size_t n = udp ? icmp6_port_unreach(e->txbuf, sizeof e->txbuf, e->mac, f, engine_hlim(e), label)
+                       : icmp6_echo_reply(e->txbuf, sizeof e->txbuf, e->mac, f, engine_hlim(e), label);
+        if (n)
+            engine_send(e, e->txbuf, n);
+        return;
+    }
     /* draw the IP ID only for an answer that goes out */
     struct gen_state saved = e->gen;
     uint16_t id = ipidgen_next(&a->ipid_icmp, &e->gen, NULL, e->now_us);
@@ -345,6 +354,32 @@ struct ev frame_ev(const struct frame *f, const struct rule *r, enum ev_kind k)
     }
     ev.in_flags = f->flags; ev.in_len = (uint32_t)f->payload_len;
     return ev;
+}
+
+uint32_t engine_rand(struct engine *e)
+{
+    e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
+    return (uint32_t)(e->rng >> 16);
+}
+
+uint8_t engine_hlim(const struct engine *e)
+{
+    return e->prof->hlim ? e->prof->hlim : e->prof->ttl;
+}
+
+uint32_t engine_label(struct engine *e, enum fl6_policy p, const struct frame *f)
+{
+    switch (p) {
+    case FL6_ZERO:
+        return 0;
+    case FL6_HASH:
+        /* the answer's direction: our address and port first, as for the ISN */
+        return (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), f->dport,
+                                          f->sport, 0x666c) & 0xfffff;
+    case FL6_RANDOM:
+        break;
+    }
+    return engine_rand(e) & 0xfffff;
 }
 
 const struct rule *engine_rule_for(const struct engine *e, const struct frame *f)

@@ -50,16 +50,11 @@ static void closed_port(struct engine *e, const struct frame *f, const struct ru
     stray(e, f, r, false);
 }
 
-static uint32_t rng_next(struct engine *e)
-{
-    e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
-    return (uint32_t)(e->rng >> 16);
-}
 
 static uint32_t isn_for(struct engine *e, const struct frame *f)
 {
     if (e->prof->isn == ISN_RANDOM)
-        return rng_next(e);
+        return engine_rand(e);
     /* secure_tcp_seq: keyed hash of the 4-tuple plus a clock ticking every 64 ns */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -109,10 +104,10 @@ static void negotiate(struct engine *e, struct flow *fl, const struct frame *f)
     uint16_t sp = p->ts_off_4tuple ? f->dport : 0, cp = p->ts_off_4tuple ? f->sport : 0;
     fl->ts_off = tsgen_offset(&a->ts, &e->gen, p->ts_hz, e->now_us,
                               (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), sp, cp, 0x7473));
-    fl->ip_id = (uint16_t)rng_next(e);
-    /* Linux: a random hash per connection (sk_txhash), its flow label on every segment */
+    fl->ip_id = (uint16_t)engine_rand(e);
+    /* one label on every segment of the connection (Linux: from sk_txhash) */
     if (fl->v6)
-        fl->flowlabel = rng_next(e) & 0xfffff;
+        fl->flowlabel = engine_label(e, p->fl6_flow, f);
 }
 
 void tcp_synack_first(struct engine *e, struct flow *fl)

@@ -1,7 +1,6 @@
 /* Segment output. Linux references: tcp_output.c (tcp_options_write, tcp_select_window,
  * tcp_send_active_reset), tcp_ipv4.c (tcp_v4_send_reset), ip_output.c (IP ID choice). */
 #include <string.h>
-#include "isn.h"
 #include "tcp_out.h"
 
 /* An IPv6 segment's addresses and flow label (the IPv4 ones travel in ip4_spec). */
@@ -20,23 +19,21 @@ static const struct to6 *flow_to6(const struct flow *fl, struct to6 *t)
     return t;
 }
 
-/* An answer to f, which has no flow: Linux labels it with a hash of the addresses and
- * ports (tcp_v6_send_reset from the control socket: ip6_make_flowlabel of the flow's
- * hash), so one 4-tuple always draws the same label. */
 /* The TOS (traffic class) of an answer to f, which has no flow. */
 static uint8_t reset_tos(const struct engine *e, const struct frame *f)
 {
     return e->prof->reset_tos_reflect ? (uint8_t)(f->tos & 0xfc) : e->prof->tos;
 }
 
-static const struct to6 *frame_to6(const struct engine *e, const struct frame *f, struct to6 *t)
+/* An answer to f, which has no flow: labelled as the profile labels those (Linux: a hash
+ * of the addresses and ports, tcp_v6_send_reset from the control socket). */
+static const struct to6 *frame_to6(struct engine *e, const struct frame *f, struct to6 *t)
 {
     if (f->l3 != L3_IPV6)
         return NULL;
     t->src = f->daddr6;
     t->dst = f->saddr6;
-    t->label = (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), f->dport,
-                                          f->sport, 0x666c) & 0xfffff;
+    t->label = engine_label(e, e->prof->fl6_stateless, f);
     return t;
 }
 
@@ -71,7 +68,9 @@ static void send_frame(struct engine *e, const uint8_t dst_mac[6], const struct 
 {
     size_t n;
     if (to6) {
-        struct ip6_hdr_spec h = { .saddr = to6->src, .daddr = to6->dst, .hlim = ip->ttl,
+        /* a probe answer's TTL (nmap's) stands for the hop limit; else the profile's */
+        uint8_t hlim = ip->ttl == e->prof->ttl ? engine_hlim(e) : ip->ttl;
+        struct ip6_hdr_spec h = { .saddr = to6->src, .daddr = to6->dst, .hlim = hlim,
                                   .tclass = ip->tos, .flowlabel = to6->label };
         n = tmpl_tcp6_build(&e->tmpl6, e->txbuf, sizeof e->txbuf, e->mac, dst_mac, &h, tcp, data, len);
     } else {

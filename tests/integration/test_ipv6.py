@@ -351,3 +351,60 @@ def test_dad_free_address_claimed(lab6):
            p[ICMPv6ND_NS].tgt == "2001:2::12"]
     assert dad and all(p[IPv6].dst == "ff02::1:ff00:12" and p[IPv6].hlim == 255 for p in dad), \
         [p.summary() for p in cap.packets]
+
+
+# --- ICMPv6: echo replies and port unreachable, as the kernel forms them ---
+
+ICMP_PROBE = r"""
+import json, sys, time
+from scapy.all import Ether, IPv6, UDP, ICMPv6EchoRequest, AsyncSniffer, Raw, conf, sendp
+conf.verb = 0
+hosts = json.loads(sys.argv[1])
+sn = AsyncSniffer(iface="c0", filter="icmp6 and not src host 2001:2::1")
+sn.start(); time.sleep(0.5)
+for dst, mac in hosts.items():
+    for tc in (0, 0x2a):
+        sendp(Ether(dst=mac) / IPv6(src="2001:2::1", dst=dst, tc=tc, fl=0x11111) /
+              ICMPv6EchoRequest(id=0x1234, seq=7, data=b"x" * 30), iface="c0")
+        sendp(Ether(dst=mac) / IPv6(src="2001:2::1", dst=dst, tc=tc, fl=0x11111) /
+              UDP(sport=5000 + tc, dport=999) / Raw(b"y" * 1400), iface="c0")
+        time.sleep(0.05)
+time.sleep(0.5)
+for p in sn.stop():
+    ip = p[IPv6]
+    raw = bytes(ip.payload)
+    if raw[0] not in (1, 129):
+        continue
+    print(json.dumps({"src": ip.src, "tc": ip.tc, "fl": ip.fl, "hlim": ip.hlim, "plen": ip.plen,
+                      "icmp": raw[:8].hex(), "body": raw[8:].hex()}))
+"""
+
+
+def test_icmpv6_like_kernel(lab6):
+    with lab6.responder(addr=RESP_IP6):
+        lab6.client("connect_timeout", RESP_IP6, 81, 1000)
+        lab6.client("connect_timeout", KERNEL_IP6, 81, 1000)
+        macs = {KERNEL_IP6: lab6.mac("k", "k0"), RESP_IP6: lab6.resp_mac}
+        r = lab6.run("c", ["/usr/bin/python3", "-c", ICMP_PROBE, json.dumps(macs)], timeout=30)
+    assert r.returncode == 0, r.stderr
+    got = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
+
+    def shape(host):
+        out = []
+        for g in got:
+            if g["src"] != host:
+                continue
+            body = bytes.fromhex(g["body"])
+            if g["icmp"].startswith("01"):
+                # the quoted packet: the client's own, the same bytes but for the address
+                # and the UDP checksum over it
+                body = body[:24] + body[40:46] + body[48:]
+            out.append((g["icmp"][:4], g["icmp"][8:], g["tc"], g["hlim"], g["plen"],
+                        g["fl"] != 0, body.hex()))
+        return out
+    k, ours = shape(KERNEL_IP6), shape(RESP_IP6)
+    assert len(k) == 4, got
+    for a, b in zip(ours, k):
+        assert a[:6] == b[:6], (a[:6], b[:6])
+        assert a[6] == b[6], (a[6][:200], b[6][:200])
+    assert len(ours) == len(k), (ours, k)
