@@ -106,36 +106,26 @@ static int fail(const char *msg, int code)
 /* The kernel must not answer for our addresses: refuse, or guard with nftables. */
 static int keep_kernel_out(const struct resp_config *c, char *err, size_t errlen)
 {
-    if (c->addrs.n == 0)
-        return 0;
-    /* the kernel can own at most every address we were given: every one of them must be
-     * found, or the guard would leave some answered twice */
-    uint32_t *owned = malloc(c->addrs.n * sizeof *owned);
-    if (!owned) {
-        snprintf(err, errlen, "out of memory checking %zu addresses", c->addrs.n);
-        return -1;
-    }
-    int n = kguard_kernel_owned(&c->addrs, owned, c->addrs.n, err);
+    /* every address of ours the kernel has must be found, or the guard would leave some
+     * answered twice */
+    struct addrset owned = {0};
+    int n = kguard_kernel_owned(&c->addrs, &owned, err);
     if (n <= 0) {
-        free(owned);
+        addrset_free(&owned);
         return n;
     }
     if (!c->kernel_guard) {
-        char a[16];
+        char a[ADDR_STRLEN];
         snprintf(err, errlen,
                  "%s is an address of this namespace's kernel, which would answer for it too "
                  "(RSTs of its own); use an address the kernel does not own, delete it "
                  "(ip addr del), or pass --kernel-guard to drop the kernel's RSTs for it "
-                 "with a scoped nftables rule", ip4_str(owned[0], a));
-        free(owned);
+                 "with a scoped nftables rule", addrset_first_str(&owned, a));
+        addrset_free(&owned);
         return -1;
     }
-    struct addrset only = {0};
-    for (int i = 0; i < n; i++)
-        addrset_add(&only, owned[i]);
-    free(owned);
-    int rc = kguard_nft_install(&only, NULL, err, errlen);
-    addrset_free(&only);
+    int rc = kguard_nft_install(&owned, NULL, err, errlen);
+    addrset_free(&owned);
     return rc;
 }
 

@@ -408,3 +408,51 @@ def test_icmpv6_like_kernel(lab6):
         assert a[:6] == b[:6], (a[:6], b[:6])
         assert a[6] == b[6], (a[6][:200], b[6][:200])
     assert len(ours) == len(k), (ours, k)
+
+
+# --- the kernel guard: an address the responder's own kernel holds ---
+
+KADDR6 = "2001:2::20"
+
+
+@pytest.fixture
+def kernel_owns6(lab6):
+    lab6.run("r", ["sysctl", "-qw", "net.ipv6.conf.r0.accept_dad=0", "net.ipv6.conf.r0.disable_ipv6=0"],
+             check=True)
+    lab6.run("r", ["ip", "addr", "add", f"{KADDR6}/64", "dev", "r0", "nodad"], check=True)
+    yield
+    lab6.run("r", ["ip", "addr", "del", f"{KADDR6}/64", "dev", "r0"])
+    lab6.run("r", ["sysctl", "-qw", "net.ipv6.conf.r0.disable_ipv6=1"])
+
+
+def test_kernel_owned_address_refused(lab6, kernel_owns6):
+    r = lab6.run("r", [RSTCRAFT, "-i", "r0", "-a", f"2001:2::21,{KADDR6}", "--no-probe"], timeout=10)
+    assert r.returncode == 3, (r.returncode, r.stderr)
+    assert KADDR6 in r.stderr and "--kernel-guard" in r.stderr, r.stderr
+    assert "rstcraft_" not in lab6.run("r", ["nft", "list", "tables"]).stdout
+
+
+def test_kernel_guard_ipv6(lab6, kernel_owns6):
+    """With --kernel-guard the kernel's RSTs, port unreachables and echo replies for the
+    address are dropped: the client sees the responder's answers only, once each."""
+    with lab6.capture("c", "c0", f"ip6 and src host {KADDR6}") as cap, \
+            lab6.responder("--kernel-guard", "-p", "80", "--mode", "open", addr=KADDR6) as resp:
+        tables = lab6.run("r", ["nft", "list", "ruleset"]).stdout
+        held = lab6.client_bg("hold_open", KADDR6, 80, 1)
+        refused = lab6.client("connect_timeout", KADDR6, 81, 1000)
+        h = held.result()
+        lab6.run("c", ["ping", "-6", "-c", "1", "-W", "1", KADDR6])
+        lab6.run("c", ["/usr/bin/python3", "-c",
+                       "import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); "
+                       f"s.sendto(b'x', ('{KADDR6}', 999))"])
+        time.sleep(0.3)
+        assert resp.stop() == 0, resp.stderr
+    assert "rstcraft_" not in lab6.run("r", ["nft", "list", "tables"]).stdout
+    assert "icmpv6 type { destination-unreachable, echo-reply } drop" in tables, tables
+    assert h["connect"] is None and h["result"] == "ok", h
+    assert refused["errno"] == "ECONNREFUSED", refused
+    from scapy.layers.inet6 import ICMPv6DestUnreach, ICMPv6EchoReply
+    rsts = [p for p in tcp6(cap.packets, KADDR6, CLIENT_IP6) if "R" in flags(p)]
+    assert sorted(_l(p)[1].sport for p in rsts) == [81], summary(rsts)
+    assert len([p for p in cap.packets if ICMPv6EchoReply in p]) == 1, [p.summary() for p in cap.packets]
+    assert len([p for p in cap.packets if ICMPv6DestUnreach in p]) == 1, [p.summary() for p in cap.packets]
