@@ -210,7 +210,9 @@ static bool backlog_like(const struct ctx *c)
 {
     const struct xrst *r = c->r;
     const struct xside *sv = &r->s[1], *cl = &r->s[0];
-    if (r->dir != 1 || c->ack || !(r->fflags & XF_HSACK) || (r->fflags & XF_MIDSTREAM))
+    /* prev_abort: the server's socket aborted just before (its RST|ACK drew a challenge
+     * ACK when a loss had left the client behind): this RST answers that ACK */
+    if (r->dir != 1 || c->ack || !(r->fflags & XF_HSACK) || (r->fflags & XF_MIDSTREAM) || r->prev_abort)
         return false;
     if (sv->flags & (XSIDE_DATA | XSIDE_FIN) || sv->ack != cl->isn + 1u || r->rst.seq != sv->isn + 1u)
         return false;
@@ -341,14 +343,15 @@ void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v)
         return;
     }
     bool forged_signs = r->s_data_after || r->burst || r->both_ends;
-    if (c.onpath[0] && !forged_signs && !c.ack && r->rst.ipid == 0 && r->rst.df && !r->rst.win &&
-        answers_receiver(r, c.R)) {
+    /* IPv6 has neither IP ID nor DF: there the window is all of the shape */
+    bool kernel_shape = !r->rst.win && (r->key.v6 || (r->rst.ipid == 0 && r->rst.df));
+    if (c.onpath[0] && !forged_signs && !c.ack && kernel_shape && answers_receiver(r, c.R)) {
         /* A kernel's reset (ID 0, DF, window 0, seq = the segment's ack) from another hop:
          * a firewall's REJECT with tcp-reset answering for the host mid-connection. */
         set(v, XC_FIREWALL_REJECT, XBY_ONPATH);
         snprintf(v->evidence, sizeof v->evidence,
-                 "bare RST seq = the %s's ack, shaped like a kernel's (ID 0, DF, window 0), not from the %s: %s",
-                 c.rname, c.sname, c.onpath);
+                 "bare RST seq = the %s's ack, shaped like a kernel's (%s), not from the %s: %s",
+                 c.rname, r->key.v6 ? "window 0" : "ID 0, DF, window 0", c.sname, c.onpath);
         snprintf(v->saw, sizeof v->saw, "%s: ECONNRESET on recv()/send(); %s: never saw the segment",
                  c.rname, c.sname);
         snprintf(v->note, sizeof v->note, "a careful forger copying a kernel's reset looks the same");

@@ -53,22 +53,6 @@ void xtrack_free(struct xtrack *t)
 
 /* ---- keys ---- */
 
-/* Whole-word stores: the 8-byte loads of addr_eq then forward from them without a stall. */
-static void frame_addrs(const struct frame *f, uint8_t src[16], uint8_t dst[16])
-{
-    if (f->l3 == L3_IPV6) {
-        memcpy(src, f->saddr6, 16);
-        memcpy(dst, f->daddr6, 16);
-        return;
-    }
-    uint64_t w[2] = { 0, 0 };
-    uint32_t a = htonl(f->saddr), b = htonl(f->daddr);
-    memcpy(w, &a, 4);
-    memcpy(src, w, 16);
-    memcpy(w, &b, 4);
-    memcpy(dst, w, 16);
-}
-
 static inline uint32_t end_hash(const uint8_t *a, uint16_t port, bool v6)
 {
     uint64_t w[2];
@@ -526,7 +510,7 @@ static void side_update(struct xtrack *t, struct xflow *f, const struct seg *g)
 static uint32_t lookup(struct xtrack *t, const struct frame *fr, double ts, uint8_t *dir)
 {
     uint8_t src[16], dst[16];
-    frame_addrs(fr, src, dst);
+    pkt_addrs(fr, src, dst);
     bool v6 = fr->l3 == L3_IPV6;
     uint32_t h = flow_hash(src, fr->sport, dst, fr->dport, v6) & t->hmask;
     for (uint32_t i = t->hash[h]; i; i = t->pool[i].hnext) {
