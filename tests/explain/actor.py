@@ -33,8 +33,10 @@ import sys
 import threading
 import time
 
-SERVER = "198.18.2.2"
-CLIENT = "198.18.1.2"
+# corpus.py's lab says where (IPv4 or IPv6); these defaults are its IPv4 addresses
+SERVER = os.environ.get("XP_SERVER", "198.18.2.2")
+CLIENT = os.environ.get("XP_CLIENT", "198.18.1.2")
+FAMILY = socket.AF_INET6 if ":" in SERVER else socket.AF_INET
 
 
 def nft(cmd):
@@ -47,7 +49,7 @@ def kill_sock(port):
 
 
 def serve(port, handler, backlog=64):
-    s = socket.socket()
+    s = socket.socket(FAMILY)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((SERVER, port))
     s.listen(backlog)
@@ -179,7 +181,7 @@ def err_name(e):
 
 
 def connect(port, timeout=3.0):
-    s = socket.socket()
+    s = socket.socket(FAMILY)
     s.settimeout(timeout)
     s.connect((SERVER, port))
     return s
@@ -208,7 +210,7 @@ def c_connect_only(port, timeout=2.5):
 
 
 def c_late(port):
-    s = socket.socket()
+    s = socket.socket(FAMILY)
     s.setblocking(False)
     try:
         s.connect((SERVER, port))
