@@ -5,6 +5,7 @@
  * sender really send it (TTL, DF, its own data after the RST, bursts), then which phase of
  * the connection it ends and which sequence number it carries (RFC 793 §3.4, Linux
  * tcp_v4_send_reset vs tcp_send_active_reset; SCENARIOS.md). */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include "explain.h"
@@ -12,7 +13,7 @@
 static const char *const cause_names[XC_N] = {
     "closed-port", "no-answer", "client-abort", "abortive-close", "data-after-close",
     "backlog-overflow", "stale-connection", "keepalive-timeout", "injected",
-    "firewall-reject", "challenge-ack", "unknown",
+    "firewall-reject", "challenge-ack", "icmp-reject", "unknown",
 };
 
 const char *xcause_name(enum xcause c)
@@ -126,6 +127,53 @@ static void no_answer(const struct xrst *r, struct verdict *v)
              cl->nsyn, cl->nsyn == 1 ? "" : "s", span, cl->isn);
     snprintf(v->saw, sizeof v->saw, "client: ETIMEDOUT after its SYN retries (EINPROGRESS at its own timeout); server: nothing");
     snprintf(v->note, sizeof v->note, "a firewall drop, a blackhole, a dead host and a full backlog without abort look the same on the wire");
+}
+
+/* What an ICMP/ICMPv6 destination unreachable says, and the errno Linux's connect() gets
+ * from it in SYN_SENT (icmp_err_convert, icmpv6_err_convert: every code aborts the attempt). */
+struct unreach { const char *what, *err; char kind; };   /* kind: p port, a admin, r route */
+
+static struct unreach unreach_of(bool v6, uint8_t code)
+{
+    static const struct unreach v4[16] = {
+        { "net unreachable", "ENETUNREACH", 'r' }, { "host unreachable", "EHOSTUNREACH", 'r' },
+        { "protocol unreachable", "ENOPROTOOPT", 'p' }, { "port unreachable", "ECONNREFUSED", 'p' },
+        { "fragmentation needed", "EMSGSIZE", 'r' }, { "source route failed", "EOPNOTSUPP", 'r' },
+        { "net unknown", "ENETUNREACH", 'r' }, { "host unknown", "EHOSTDOWN", 'r' },
+        { "source host isolated", "ENONET", 'r' }, { "net administratively prohibited", "ENETUNREACH", 'a' },
+        { "host administratively prohibited", "EHOSTUNREACH", 'a' }, { "net unreachable for TOS", "ENETUNREACH", 'r' },
+        { "host unreachable for TOS", "EHOSTUNREACH", 'r' },
+        { "communication administratively prohibited", "EHOSTUNREACH", 'a' },
+        { "host precedence violation", "EHOSTUNREACH", 'a' }, { "precedence cutoff", "EHOSTUNREACH", 'a' },
+    };
+    static const struct unreach v6t[7] = {
+        { "no route to destination", "ENETUNREACH", 'r' }, { "administratively prohibited", "EACCES", 'a' },
+        { "beyond scope of source address", "EHOSTUNREACH", 'r' }, { "address unreachable", "EHOSTUNREACH", 'r' },
+        { "port unreachable", "ECONNREFUSED", 'p' }, { "source address failed policy", "EACCES", 'a' },
+        { "reject route", "EACCES", 'a' },
+    };
+    if (v6 ? code < 7 : code < 16)
+        return v6 ? v6t[code] : v4[code];
+    return (struct unreach){ "unreachable (unknown code)", "an error", 'r' };
+}
+
+static void icmp_reject(const struct xrst *r, struct verdict *v)
+{
+    bool v6 = r->key.v6, host = memcmp(r->icmp_from, r->key.addr[1], 16) == 0;
+    struct unreach u = unreach_of(v6, r->icmp_code);
+    char from[INET6_ADDRSTRLEN];
+    inet_ntop(v6 ? AF_INET6 : AF_INET, r->icmp_from, from, sizeof from);
+    set(v, XC_ICMP_REJECT, host ? XBY_SERVER : XBY_ONPATH);
+    snprintf(v->evidence, sizeof v->evidence, "SYN%s, then ICMP%s %s (%u/%u) from %s%s %.2f ms later: %s",
+             r->s[0].nsyn > 1 ? " (retransmitted)" : "", v6 ? "v6" : "", u.what, r->icmp_type, r->icmp_code,
+             from, host ? ", the host itself," : ", not the host,", ms(r->rst.t_us - r->t_syn_us),
+             u.kind == 'p' ? "a firewall's reject (TCP answers a closed port with an RST)"
+             : u.kind == 'a' ? "a filter's reject"
+                             : "no way to the host");
+    snprintf(v->saw, sizeof v->saw, "client: %s on connect() at once, no retry; server: %s", u.err,
+             host ? "its firewall refused the SYN, the application never saw it" : "never saw the SYN");
+    if (u.kind == 'r')
+        snprintf(v->note, sizeof v->note, "a router's reject with this code and a host it really cannot reach look the same");
 }
 
 /* The claimed sender answered the same SYN with a SYN-ACK, before or after the RST. */
@@ -310,6 +358,10 @@ static void established(struct ctx *c, struct verdict *v)
 void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v)
 {
     memset(v, 0, sizeof *v);
+    if (r->icmp_type) {
+        icmp_reject(r, v);
+        return;
+    }
     if (!r->rst.flags) {
         no_answer(r, v);
         return;

@@ -32,7 +32,7 @@ void xreport_finding(struct xreport *rp, const struct xrst *r, const struct verd
     FILE *o = rp->out;
     char src[CLI_EPLEN], dst[CLI_EPLEN];
     rp->count[v->cause]++;
-    bool na = !r->rst.flags;
+    bool na = !r->rst.flags && !r->icmp_type;   /* no answer: no time, the SYN's direction */
     int s = na ? 0 : r->dir;
     cli_endpoint(src, r->key.v6, r->key.addr[s], r->key.port[s]);
     cli_endpoint(dst, r->key.v6, r->key.addr[1 - s], r->key.port[1 - s]);
@@ -72,7 +72,10 @@ void xreport_finding(struct xreport *rp, const struct xrst *r, const struct verd
     if (rp->verbose && !rp->json) {
         for (int i = 0; i < r->hist_n; i++)
             print_pkt(o, r, &r->hist[i], " ");
-        if (!na)
+        if (r->icmp_type)
+            fprintf(o, "    > %+10.6f ICMP%s type %u code %u, ttl %u\n", 0.0, r->key.v6 ? "v6" : "",
+                    r->icmp_type, r->icmp_code, r->rst.ttl);
+        else if (!na)
             print_pkt(o, r, &r->rst, ">");
         for (int i = 0; i < r->after_n; i++)
             print_pkt(o, r, &r->after[i], " ");

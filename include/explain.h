@@ -58,6 +58,7 @@ struct xkey {
 #define XF_CLOSED    0x04      /* an RST, or FINs both ways: waiting out the hold time */
 #define XF_DF0       0x08      /* side 0 sets DF on all its segments */
 #define XF_DF1       0x10      /* side 1 sets DF on all its segments */
+#define XF_ICMP      0x20      /* an ICMP error refused the attempt (its record is made) */
 
 struct xflow {
     struct xkey key;
@@ -99,13 +100,17 @@ struct xrst {
     uint8_t  boundary;         /* a segment of the sender ends at the RST's seq */
     uint8_t  s_fin_late;       /* the sender's FIN, sent before the RST, arrived after it */
     uint8_t  prev_abort;       /* the same end sent an RST|ACK with a window before it */
+    /* an ICMP/ICMPv6 destination unreachable that refused the attempt (type 0: none); then
+     * rst.flags is 0, ts and rst.t_us are the ICMP's, dir is 1 (it speaks for the server) */
+    uint8_t  icmp_type, icmp_code;
+    uint8_t  icmp_from[16];    /* its source address (the server's own, or a router's) */
     uint32_t next;             /* next record watching the same flow */
 };
 
 enum xcause {
     XC_CLOSED_PORT, XC_NO_ANSWER, XC_CLIENT_ABORT, XC_ABORTIVE_CLOSE, XC_DATA_AFTER_CLOSE,
     XC_BACKLOG_OVERFLOW, XC_STALE, XC_KEEPALIVE, XC_INJECTED, XC_FIREWALL_REJECT,
-    XC_CHALLENGE_ACK, XC_UNKNOWN, XC_N
+    XC_CHALLENGE_ACK, XC_ICMP_REJECT, XC_UNKNOWN, XC_N
 };
 enum xby { XBY_CLIENT, XBY_SERVER, XBY_ONPATH };
 

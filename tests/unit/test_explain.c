@@ -34,6 +34,8 @@ struct ctx {
     uint16_t cport;
     uint32_t cisn, sisn;
     uint16_t cid, sid;
+    uint8_t  last[2048];   /* the last frame seg() built (what an ICMP error quotes) */
+    size_t   last_n;
 };
 
 static void on_rec(void *p, const struct xrst *r)
@@ -86,6 +88,28 @@ static void seg(struct ctx *c, double ts, bool from_srv, uint8_t flags, uint32_t
         n = tmpl_tcp4_build(&c->tm, buf, sizeof buf, from_srv ? MAC_S : MAC_C, from_srv ? MAC_C : MAC_S, &ip,
                             &tc, pay, len);
     }
+    assert_true(n > 0);
+    memcpy(c->last, buf, n);
+    c->last_n = n;
+    struct frame f;
+    assert_int_equal(pkt_parse(&f, buf, n), PKT_OK);
+    xtrack_frame(&c->t, &f, ts);
+}
+
+/* An ICMP (ICMPv6) destination unreachable from the server's address or a router's (last
+ * byte 1), quoting the IP header and 8 bytes of the last frame built. */
+static void unreach(struct ctx *c, double ts, bool from_host, uint8_t code)
+{
+    uint8_t buf[256], icmp[8] = { fam6 ? 1 : 3, code };
+    struct l3_spec l3 = { .v6 = fam6, .ip4 = { .saddr = from_host ? SRV : CLI - 1, .daddr = CLI, .ttl = 64 },
+                          .ip6 = { .hlim = 64 } };
+    memcpy(l3.ip6.saddr, from_host ? SRV6 : CLI6, 16);
+    if (!from_host)
+        l3.ip6.saddr[15] = 1;                    /* 2001:2:0:1::1, the router */
+    memcpy(l3.ip6.daddr, CLI6, 16);
+    size_t q = (fam6 ? 40 : 20) + 8;
+    size_t n = build_l3_frame(buf, sizeof buf, MAC_S, MAC_C, &l3, fam6 ? 58 : 1, icmp, sizeof icmp,
+                              c->last + 14, q, 2, false);
     assert_true(n > 0);
     struct frame f;
     assert_int_equal(pkt_parse(&f, buf, n), PKT_OK);
@@ -308,6 +332,31 @@ static void abort_then_challenge_ack(void **st)
     xtrack_free(&c.t);
 }
 
+/* A SYN refused with an ICMP error: the server's own port unreachable (its firewall), a
+ * router's administratively prohibited; an error quoting another ISN is not about it. */
+static void icmp_refusals(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    seg(&c, 1.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    unreach(&c, 1.0002, true, fam6 ? 4 : 3);
+    c.cport = 40001;
+    seg(&c, 2.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    unreach(&c, 2.0002, false, fam6 ? 1 : 13);
+    c.cport = 40002;
+    seg(&c, 3.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    c.last[14 + (fam6 ? 40 : 20) + 4] ^= 1;       /* the quote's seq: not this SYN's */
+    unreach(&c, 3.0002, true, fam6 ? 4 : 3);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 2);
+    assert_string_equal(xcause_name(c.got.cause[0]), "icmp-reject");
+    assert_int_equal(c.got.by[0], XBY_SERVER);
+    assert_string_equal(xcause_name(c.got.cause[1]), "icmp-reject");
+    assert_int_equal(c.got.by[1], XBY_ONPATH);
+    xtrack_free(&c.t);
+}
+
 static void eviction(void **st)
 {
     (void)st;
@@ -354,6 +403,7 @@ int main(void)
         cmocka_unit_test(challenge_ack),
         cmocka_unit_test(firewall_reject_midconnection),
         cmocka_unit_test(abort_then_challenge_ack),
+        cmocka_unit_test(icmp_refusals),
         cmocka_unit_test(eviction),
     };
     int failed = cmocka_run_group_tests_name("explain over IPv4", tests, use_v4, NULL);
