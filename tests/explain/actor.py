@@ -21,6 +21,8 @@ the labels in corpus.py come from this table, never from explain.
     9015 challenge   the router forges an in-window inexact RST -> challenge-ack
     9016 clinger0    the client closes with SO_LINGER 0        -> abortive-close (client)
     9017 reject-data router: reject with tcp reset for a large segment -> firewall-reject
+    9018 icmp-port   server: nftables `reject` (ICMP port unreachable) -> icmp-reject (server)
+    9019 icmp-admin  router: reject with icmpx admin-prohibited     -> icmp-reject (on-path)
 """
 import errno
 import json
@@ -162,7 +164,7 @@ def h_challenge(c, port):
 SERVERS = {9000: h_echo, 9003: h_echo, 9004: h_unread, 9005: h_linger0, 9006: h_killed,
            9007: h_afterclose, 9008: None, 9009: h_stale, 9010: h_keepalive, 9011: h_echo,
            9012: h_chunks, 9013: h_chunks, 9014: h_chunks, 9015: h_challenge, 9016: h_echo,
-           9017: h_echo}
+           9017: h_echo, 9018: h_echo, 9019: h_echo}
 
 
 def server():
@@ -336,7 +338,7 @@ CLIENTS = {9000: c_normal, 9001: c_connect_only, 9002: c_connect_only, 9003: c_l
            9004: c_send_recv, 9005: c_send_recv, 9006: c_hello_wait, 9007: c_afterclose,
            9008: c_backlog, 9009: c_stale, 9010: c_keepalive, 9011: c_connect_only,
            9012: c_read_all, 9013: c_read_all, 9014: c_read_all, 9015: c_read_all,
-           9016: c_linger0, 9017: c_big_write}
+           9016: c_linger0, 9017: c_big_write, 9018: c_connect_only, 9019: c_connect_only}
 
 
 def client(port):

@@ -74,12 +74,14 @@ KERNEL_RULES = {
     (9007, "client"): "stale-connection",    # its socket died of the server's RST; a late FIN
 }
 NO_ANSWER_PORTS = {9002}                     # flows here must end as no-answer
+# server port -> who sent the ICMP error that refused the SYN (nftables reject rules)
+ICMP_REJECT_PORTS = {9018: "server", 9019: "on-path"}
 MAYBE_NO_ANSWER = {9008}                     # SYNs dropped while the accept queue is full
 # 9008: SYN-ACKs held 50 ms so that all five SYNs pass while the accept queue is empty
 # (Linux drops a SYN when the queue is already full); the third final ACK then overflows.
 INJECT = {9012: "exact", 9013: "burst", 9014: "mimic", 9015: "challenge"}
 PLAY = [9000, 9001, 9002, 9003, 9004, 9005, 9006, 9007, 9008, 9009, 9010, 9011, 9012, 9013,
-        9014, 9015, 9016, 9017]
+        9014, 9015, 9016, 9017, 9018, 9019]
 
 
 def sh(*argv, check=True, **kw):
@@ -158,11 +160,14 @@ class Lab:
         self.x("s", "sysctl", "-qw", "net.ipv4.tcp_abort_on_overflow=1", "net.ipv4.tcp_syncookies=0")
         # 9002: the server's firewall drops; 9011: the router answers in the server's name;
     # 9017: the router resets the first large data segment of an established connection.
+        # 9018: the server's own firewall rejects with an ICMP port unreachable (nftables'
+        # default reject); 9019: the router rejects with an ICMP administratively prohibited.
         self.x("s", "nft", "add table inet xdrop; add chain inet xdrop in { type filter hook input priority 0; }; "
-               "add rule inet xdrop in tcp dport 9002 drop")
+               "add rule inet xdrop in tcp dport 9002 drop; add rule inet xdrop in tcp dport 9018 reject")
         self.x("r", "nft", "add table inet xrej; add chain inet xrej fw { type filter hook forward priority 0; }; "
                "add rule inet xrej fw tcp dport 9011 reject with tcp reset; "
-               "add rule inet xrej fw tcp dport 9017 meta length > 400 reject with tcp reset")
+               "add rule inet xrej fw tcp dport 9017 meta length > 400 reject with tcp reset; "
+               "add rule inet xrej fw tcp dport 9019 reject with icmpx type admin-prohibited")
         return self
 
     def down(self):
@@ -221,7 +226,7 @@ def make(out, lossy=False, rounds=1, lab_id=None, seed=7, family=4):
         caps = []
         for h, i, name in (("c", "c0", "client.pcap"), ("s", "s0", "server.pcap")):
             caps.append(lab.popen(h, ["tcpdump", "-n", "-U", "-s", "256", "-i", i, "-w",
-                                      out / name, "tcp"]))
+                                      out / name, "tcp or icmp or icmp6"]))
         time.sleep(1.0)
         results = []
         for _ in range(rounds):
@@ -235,6 +240,7 @@ def make(out, lossy=False, rounds=1, lab_id=None, seed=7, family=4):
         (out / "clients.jsonl").write_text("\n".join(results) + "\n")
         labels = dict(kernel_rules={f"{p}/{s}": c for (p, s), c in KERNEL_RULES.items()},
                       no_answer_ports=sorted(NO_ANSWER_PORTS), lossy=lossy,
+                      icmp_reject_ports={str(p): by for p, by in ICMP_REJECT_PORTS.items()},
                       server=lab.net["server"], client=lab.net["client"], family=family)
         (out / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
     return out
@@ -248,8 +254,21 @@ def l3(pkt):
     return pkt[IP] if IP in pkt else pkt[IPv6] if IPv6 in pkt else None
 
 
+def icmp_refusal(pkt):
+    """(client port, server port) of the TCP segment an ICMP or ICMPv6 destination
+    unreachable quotes, or None."""
+    from scapy.all import ICMP, ICMPv6DestUnreach, TCPerror
+    if ICMP in pkt and int(pkt[ICMP].type) == 3 and TCPerror in pkt:
+        return int(pkt[TCPerror].sport), int(pkt[TCPerror].dport)
+    if ICMPv6DestUnreach in pkt and TCPerror in pkt:
+        return int(pkt[TCPerror].sport), int(pkt[TCPerror].dport)
+    return None
+
+
 def expected(pcap, forged, server=SERVER, client=CLIENT):
-    """[(ts, src, dst, cause)] for every RST in pcap, plus the flows that must be no-answer."""
+    """[(ts, src, dst, cause)] for every RST (and ICMP refusal) in pcap, plus the flows that
+    must be no-answer. An ICMP refusal is written as explain reports it: from the server's
+    endpoint it speaks for, to the client's."""
     from scapy.all import TCP, PcapReader
     forged_keys = {(f["src"], f["sport"], f["dst"], f["dport"], f["seq"], f["flags"]): f["label"]
                    for f in forged}
@@ -263,9 +282,15 @@ def expected(pcap, forged, server=SERVER, client=CLIENT):
                  int(pkt[TCP].seq), int(pkt[TCP].flags) & 0xff)
             if k not in forged_keys:
                 aborted.add((ip.src, int(pkt[TCP].sport), ip.dst, int(pkt[TCP].dport)))
-    rsts, flows, fins = [], {}, {}
+    rsts, flows, fins, refused = [], {}, {}, set()
     for pkt in PcapReader(str(pcap)):
         ip = l3(pkt)
+        quoted = icmp_refusal(pkt) if ip is not None else None
+        if quoted:                               # scapy's TCPerror is a TCP too: not a segment
+            if quoted[1] in ICMP_REJECT_PORTS:
+                refused.add(quoted)
+                rsts.append((float(pkt.time), ep(server, quoted[1]), ep(client, quoted[0]), "icmp-reject"))
+            continue
         if ip is None or TCP not in pkt:
             continue
         tcp = pkt[TCP]
@@ -310,7 +335,7 @@ def expected(pcap, forged, server=SERVER, client=CLIENT):
     no_answer = {(ep(client, c), ep(server, p)) for (c, p), f in flows.items()
                  if p in NO_ANSWER_PORTS and f["syn"] and not f["server"]}
     maybe = {(ep(client, c), ep(server, p)) for (c, p), f in flows.items()
-             if f["syn"] and not f["server"] and p not in NO_ANSWER_PORTS}
+             if f["syn"] and not f["server"] and p not in NO_ANSWER_PORTS and (c, p) not in refused}
     # Normal connections: no finding at all, unless the network made the kernel reset a
     # late segment after the clean close (labelled stale-connection above).
     late = {r[1] for r in rsts} | {r[2] for r in rsts}

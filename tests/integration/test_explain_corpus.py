@@ -19,7 +19,7 @@ from conftest import _skip_or_fail, _why_not  # noqa: E402
 
 ALL_CAUSES = {"closed-port", "no-answer", "client-abort", "abortive-close", "data-after-close",
               "backlog-overflow", "stale-connection", "keepalive-timeout", "injected",
-              "firewall-reject", "challenge-ack"}
+              "firewall-reject", "challenge-ack", "icmp-reject"}
 
 
 def _need():
