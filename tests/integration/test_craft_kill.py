@@ -136,12 +136,17 @@ def v6(lab):
     return lab
 
 
-@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+# ipv4-mapped: both peers use IPv6 sockets for an IPv4 connection (::ffff:198.18.0.2), so
+# the kernel lists the idle one only among its IPv6 sockets; kill's filter names IPv4.
+PEER_ADDR = {"ipv4": KERNEL_IP, "ipv6": KERNEL_IP6, "ipv4-mapped": "::ffff:" + KERNEL_IP}
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6", "ipv4-mapped"])
 def test_kill_busy_and_idle_connection(lab, request, family):
-    addr = KERNEL_IP if family == "ipv4" else KERNEL_IP6
+    addr = KERNEL_IP6 if family == "ipv6" else KERNEL_IP
     if family == "ipv6":
         request.getfixturevalue("v6")
-    pair = Pair(lab, 5001 if family == "ipv4" else 5011, addr)
+    pair = Pair(lab, {"ipv4": 5001, "ipv6": 5011, "ipv4-mapped": 5021}[family], PEER_ADDR[family])
     try:
         # IPv6 RSTs only (the busy connection would fill a full capture): TCP right after
         # the fixed header, flags at byte 13 of it
@@ -184,11 +189,16 @@ def check_v6_rsts(pkts, evs, port):
         assert IPv6(bytes(again))[TCP].chksum == tcp.chksum, "bad TCP checksum"
 
 
-def test_kill_client_only(lab):
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_kill_client_only(lab, request, family):
     # --client: only the client end is reset; the server's idle socket stays open
-    pair = Pair(lab, 5003)
+    if family == "ipv6":
+        request.getfixturevalue("v6")
+    port = 5003 if family == "ipv4" else 5013
+    pair = Pair(lab, port, PEER_ADDR[family])
     try:
-        t0, out = run_killer(lab, rstcraft_kill(lab, 5003, "--client", "--json"), pair, secs=1.5)
+        t0, out = run_killer(lab, rstcraft_kill(lab, port, "--client", "--json", addr=PEER_ADDR[family]), pair,
+                             secs=1.5)
     finally:
         pair.close()
     got = {(e["side"], e["kind"]): e["err"] for e in pair.events}
