@@ -31,7 +31,7 @@ FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
 
 all: rstcraft clients
 
-rstcraft: $(MAIN_OBJ) $(LAYER_LIBS) $(BUILD)/layers.ok
+rstcraft: $(MAIN_OBJ) $(LAYER_LIBS) $(BUILD)/layers.ok $(BUILD)/includes.ok
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LAYER_LIBS) $(LDLIBS)
 
 # The direction, enforced: every object of crafter/ linked alone (whole archive, a stub
@@ -45,6 +45,12 @@ $(BUILD)/layers.ok: $(BUILD)/libcrafter.a $(BUILD)/libexplain.a
 	@$(CC) $(LDFLAGS) -o $(BUILD)/layer-explain $(BUILD)/layer-stub.c -Wl,--whole-archive \
 	  $(BUILD)/libexplain.a -Wl,--no-whole-archive $(BUILD)/libcrafter.a $(LDLIBS) -lm \
 	  || { echo "explain/ calls into responder/ (see above)"; exit 1; }
+	@touch $@
+
+# The same direction in the includes, and no include cycle anywhere (scripts/check-includes).
+$(BUILD)/includes.ok: scripts/check-includes $(LIB_SRC) $(wildcard include/*.h */*.h */*/*.h)
+	@mkdir -p $(@D)
+	@scripts/check-includes
 	@touch $@
 
 $(BUILD)/libcrafter.a: $(CRAFTER_SRC:%.c=$(BUILD)/%.o)

@@ -254,19 +254,47 @@ static void saw_reset(const struct ctx *c, struct verdict *v, const char *sender
              c->sname, sender_saw);
 }
 
+/* The server reset a connection right after its handshake and never had a socket for it:
+ * no data, no FIN, and no RST|ACK with a window before or after (that is a live socket
+ * aborting, whose own segments were lost or reordered behind this RST). A repeat of the
+ * same RST for the peer's retransmissions, seconds later when the first was lost, is
+ * timed from the first. */
 static bool backlog_like(const struct ctx *c)
 {
     const struct xrst *r = c->r;
     const struct xside *sv = &r->s[1], *cl = &r->s[0];
-    /* prev_abort: the server's socket aborted just before (its RST|ACK drew a challenge
-     * ACK when a loss had left the client behind): this RST answers that ACK */
-    if (r->dir != 1 || c->ack || !(r->fflags & XF_HSACK) || (r->fflags & XF_MIDSTREAM) || r->prev_abort)
+    if (r->dir != 1 || c->ack || !(r->fflags & XF_HSACK) || (r->fflags & XF_MIDSTREAM))
         return false;
     if (sv->flags & (XSIDE_DATA | XSIDE_FIN) || sv->ack != cl->isn + 1u || r->rst.seq != sv->isn + 1u)
         return false;
-    double since = ms(r->rst.t_us - r->t_hsack_us);
+    if (r->prev_abort || r->later_abort)
+        return false;
+    double since = ms(r->t_first_us - r->t_hsack_us);
     double bound = 1000.0 + (c->rtt_ms > 0 ? 4 * c->rtt_ms : 0);
     return since <= bound;
+}
+
+/* The server was alive an instant ago: it acknowledged the client's data and, within 200 ms
+ * (before a lost FIN could be retransmitted), answered the client's next data with a bare
+ * RST seq = its ack. Its FIN (data after close) or its RST|ACK (an abortive close) may have
+ * been lost on the way; nothing in the capture tells which, so the verdict stays stale and
+ * the note names both. */
+static bool just_alive(const struct ctx *c, uint32_t *gap_us)
+{
+    const struct xrst *r = c->r;
+    const struct xpkt *seg = last_from_receiver(r);
+    if (r->dir != 1 || c->ack || !(r->fflags & XF_HSACK) || (r->fflags & XF_MIDSTREAM) ||
+        r->prev_rst_s || r->prev_abort || r->later_abort || c->R->nrst ||
+        !seg || !seg->len || r->rst.seq != seg->ack || !seq_gt(c->S->ack, c->R->isn + 1u))
+        return false;
+    for (int i = r->hist_n - 1; i >= 0; i--) {
+        const struct xpkt *p = &r->hist[i];
+        if (p->dir == r->dir && !(p->flags & (TH_RST | TH_SYN))) {
+            *gap_us = r->rst.t_us - p->t_us;
+            return *gap_us < 200000u;
+        }
+    }
+    return false;
 }
 
 static void established(struct ctx *c, struct verdict *v)
@@ -312,9 +340,15 @@ static void established(struct ctx *c, struct verdict *v)
     }
     if (backlog_like(c)) {
         set(v, XC_BACKLOG_OVERFLOW, XBY_SERVER);
-        snprintf(v->evidence, sizeof v->evidence,
-                 "full handshake, server sent nothing after its SYN-ACK: bare RST seq ISN+1 %.2f ms after the final ACK",
-                 ms(r->rst.t_us - r->t_hsack_us));
+        if (r->t_first_us != r->rst.t_us)
+            snprintf(v->evidence, sizeof v->evidence,
+                     "full handshake, server sent nothing after its SYN-ACK: bare RST seq ISN+1 %.2f ms after the final ACK, "
+                     "again %.0f ms later for the client's next segment",
+                     ms(r->t_first_us - r->t_hsack_us), ms(r->rst.t_us - r->t_first_us));
+        else
+            snprintf(v->evidence, sizeof v->evidence,
+                     "full handshake, server sent nothing after its SYN-ACK: bare RST seq ISN+1 %.2f ms after the final ACK",
+                     ms(r->rst.t_us - r->t_hsack_us));
         snprintf(v->saw, sizeof v->saw, "client: connect() succeeded, then ECONNRESET on recv()/send(); server: nothing (never accepted)");
         snprintf(v->note, sizeof v->note, "a server that lost the connection right after the handshake looks the same");
         return;
@@ -345,7 +379,11 @@ static void established(struct ctx *c, struct verdict *v)
                      c->sname, r->prev_rst_s ? " (after its own earlier RST)" : "",
                      clean ? " after FINs both ways: harmless" : midtxt);
         saw_reset(c, v, "nothing (no such connection any more)");
-        if (!clean && !r->prev_rst_s)
+        uint32_t gap_us = 0;
+        if (just_alive(c, &gap_us))
+            snprintf(v->note, sizeof v->note, "it had acknowledged data %.2f ms before: its FIN (data after close) or RST|ACK (abortive close) may have been lost, which looks the same",
+                     ms(gap_us));
+        else if (!clean && !r->prev_rst_s)
             snprintf(v->note, sizeof v->note, "a reboot, a lost socket (killed without its RST reaching the peer) and a NAT that forgot look the same");
         return;
     }

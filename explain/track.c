@@ -10,7 +10,12 @@
 #include "craft.h"
 #include "explain.h"
 
-enum { L_OPEN = 0, L_CLOSED = 1 };
+/* A flow that ended (an RST, or FINs both ways) waits out the hold on L_CLOSED while its
+ * records watch what follows; then its records go out and it is remembered on L_GONE, so
+ * that a late segment seconds later, and the RST it draws, still meet the connection they
+ * belong to instead of a capture that seems to start mid-stream (a lost RST leaves the peer
+ * sending; its retransmissions and FIN draw more RSTs for up to a minute). */
+enum { L_OPEN = 0, L_CLOSED = 1, L_GONE = 2, L_N };
 
 _Static_assert(sizeof(struct xflow) <= 256, "a tracked flow must fit in 256 bytes");
 
@@ -36,6 +41,7 @@ int xtrack_init(struct xtrack *t, uint32_t max_flows, xemit_fn emit, void *ctx)
     }
     t->hold = 2.0;
     t->idle = 300.0;
+    t->keep = 60.0;
     t->emit = emit;
     t->ctx = ctx;
     return 0;
@@ -198,10 +204,8 @@ static void maybe_no_answer(struct xtrack *t, const struct xflow *f)
         rec_emit(t, r);
 }
 
-/* End a flow: its records are complete, its slot goes back to the pool. */
-static void flow_finish(struct xtrack *t, uint32_t i)
+static void emit_pending(struct xtrack *t, struct xflow *f)
 {
-    struct xflow *f = &t->pool[i];
     uint32_t r = f->pend;
     while (r) {
         uint32_t nx = t->recs[r].next;
@@ -209,6 +213,13 @@ static void flow_finish(struct xtrack *t, uint32_t i)
         r = nx;
     }
     f->pend = 0;
+}
+
+/* End a flow: its records are complete, its slot goes back to the pool. */
+static void flow_finish(struct xtrack *t, uint32_t i)
+{
+    struct xflow *f = &t->pool[i];
+    emit_pending(t, f);
     maybe_no_answer(t, f);
     hash_unlink(t, i);
     list_unlink(t, i);
@@ -228,7 +239,13 @@ static void expire_list(struct xtrack *t, uint8_t l, double limit)
          * backs off to 32 s between SYNs); other open flows wait the idle time. */
         bool syn_only = l == L_OPEN && !(f->s[1].flags & (XSIDE_SEEN | XSIDE_RST));
         if (t->now - f->tlast > (syn_only && limit > 35.0 ? 35.0 : limit)) {
-            flow_finish(t, i);
+            if (l == L_CLOSED) {            /* the hold is over: findings out, flow kept */
+                emit_pending(t, &t->pool[i]);
+                list_unlink(t, i);
+                list_append(t, i, L_GONE);
+            } else {
+                flow_finish(t, i);
+            }
             continue;
         }
         if (t->head[l] == t->tail[l])
@@ -242,6 +259,7 @@ static void expire_list(struct xtrack *t, uint8_t l, double limit)
 static void expire(struct xtrack *t)
 {
     expire_list(t, L_CLOSED, t->hold);
+    expire_list(t, L_GONE, t->keep);
     expire_list(t, L_OPEN, t->idle);
 }
 
@@ -254,7 +272,7 @@ static uint32_t flow_new(struct xtrack *t, const struct xkey *k, uint32_t h, dou
     } else if (t->fresh < t->cap) {
         i = ++t->fresh;                     /* slots are first touched when first used */
     } else {
-        uint8_t l = t->head[L_CLOSED] ? L_CLOSED : L_OPEN;
+        uint8_t l = t->head[L_GONE] ? L_GONE : t->head[L_CLOSED] ? L_CLOSED : L_OPEN;
         flow_finish(t, t->head[l]);
         t->evicted++;
         i = t->free_head;
@@ -388,8 +406,11 @@ static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g,
                 x->burst = sat8(x->burst + 1u);
             else if (pr == PAIR_BOTH_ENDS)
                 x->both_ends = 1;
-            if (from_s)
+            if (from_s) {
                 x->later_rst_s = sat8(x->later_rst_s + 1u);
+                if ((fr->flags & TH_ACK) && fr->win)
+                    x->later_abort = 1;
+            }
         } else if (from_s) {
             struct xpkt p = pkt_of(g);
             note_boundary(x, &p);
@@ -432,13 +453,21 @@ static void on_rst(struct xtrack *t, struct xflow *f, const struct seg *g, doubl
     hist_copy(f, x->hist, &x->hist_n);
     for (uint8_t i = 0; i < x->hist_n; i++)
         note_boundary(x, &x->hist[i]);
+    /* counted on the flow, so RSTs whose records went out long ago still count */
+    struct xside *s = &f->s[g->dir];
+    uint8_t abort_bit = g->dir ? XF_ABORT1 : XF_ABORT0;
+    x->prev_rst_s = s->nrst;
+    x->prev_abort = (f->fflags & abort_bit) != 0;   /* its socket aborted: later bare RSTs find none */
+    if (!f->s[0].nrst && !f->s[1].nrst) {
+        f->t_rst1_us = g->t_us;
+        f->rst1_dir = g->dir;
+    }
+    x->t_first_us = s->nrst && f->rst1_dir == g->dir ? f->t_rst1_us : g->t_us;
+    s->nrst = sat8(s->nrst + 1u);
+    if ((g->f->flags & TH_ACK) && g->f->win)
+        f->fflags |= abort_bit;
     for (uint32_t q = f->pend; q; q = t->recs[q].next) {
         const struct xrst *o = &t->recs[q];
-        if (o->dir == g->dir) {
-            x->prev_rst_s = sat8(x->prev_rst_s + 1u);
-            if ((o->rst.flags & TH_ACK) && o->rst.win)
-                x->prev_abort = 1;          /* its socket aborted: later bare RSTs find none */
-        }
         enum rst_pair pr = pair_of(f, o, g, ts);
         if (pr == PAIR_BURST)
             x->burst = sat8(x->burst + 1u);
@@ -678,7 +707,7 @@ void xtrack_tick(struct xtrack *t, double now)
 
 void xtrack_flush(struct xtrack *t)
 {
-    for (int l = 0; l < 2; l++)
+    for (int l = 0; l < L_N; l++)
         while (t->head[l])
             flow_finish(t, t->head[l]);
 }

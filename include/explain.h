@@ -42,6 +42,7 @@ struct xside {
     uint8_t  nsyn;             /* SYNs (or SYN-ACKs) sent: > 1 means retransmissions */
     uint8_t  nka;              /* keepalive-like probes since the peer last sent anything */
     uint8_t  wscale;           /* window scale from its SYN (0: none) */
+    uint8_t  nrst;             /* RSTs it sent in this flow */
 };
 
 #define XHIST 4                /* packets a flow keeps for evidence */
@@ -58,7 +59,9 @@ struct xkey {
 #define XF_CLOSED    0x04      /* an RST, or FINs both ways: waiting out the hold time */
 #define XF_DF0       0x08      /* side 0 sets DF on all its segments */
 #define XF_DF1       0x10      /* side 1 sets DF on all its segments */
-#define XF_ICMP      0x20      /* an ICMP error refused the attempt (its record is made) */
+#define XF_ABORT0    0x20      /* side 0 sent an RST|ACK with a window: a live socket aborted */
+#define XF_ABORT1    0x40      /* the same for side 1 */
+#define XF_ICMP      0x80      /* an ICMP error refused the attempt (its record is made) */
 
 struct xflow {
     struct xkey key;
@@ -66,11 +69,13 @@ struct xflow {
     uint8_t  hist_n;           /* packets in hist (ring, oldest first from hist_head) */
     uint8_t  hist_head;
     uint8_t  list;             /* which LRU list it is on */
+    uint8_t  rst1_dir;         /* which side sent the flow's first RST */
     uint32_t hnext;            /* hash chain */
     uint32_t prev, next;       /* LRU list */
     uint32_t pend;             /* first RST record still watching this flow (0: none) */
     double   t0, tlast;        /* first and last packet */
     uint32_t t_syn_us, t_synack_us, t_hsack_us;
+    uint32_t t_rst1_us;        /* the flow's first RST (valid when a side's nrst > 0) */
     struct xside s[2];
     struct xpkt hist[XHIST];
 };
@@ -100,6 +105,8 @@ struct xrst {
     uint8_t  boundary;         /* a segment of the sender ends at the RST's seq */
     uint8_t  s_fin_late;       /* the sender's FIN, sent before the RST, arrived after it */
     uint8_t  prev_abort;       /* the same end sent an RST|ACK with a window before it */
+    uint8_t  later_abort;      /* ... or after it (reordered ahead of it, or a second socket) */
+    uint32_t t_first_us;       /* the same end's first RST in this flow (this one's if first) */
     /* an ICMP/ICMPv6 destination unreachable that refused the attempt (type 0: none); then
      * rst.flags is 0, ts and rst.t_us are the ICMP's, dir is 1 (it speaks for the server) */
     uint8_t  icmp_type, icmp_code;
@@ -146,7 +153,7 @@ struct xtrack {
     struct xflow *pool;        /* [0] unused: index 0 means none */
     uint32_t *hash;
     uint32_t cap, hmask, fresh, free_head; /* fresh: slots handed out at least once */
-    uint32_t head[2], tail[2]; /* LRU lists: 0 open, 1 closed (waiting out the hold) */
+    uint32_t head[3], tail[3]; /* LRU lists: open, closed (waiting out the hold), gone (remembered) */
     struct xrst *recs;         /* records watching flows, [0] unused */
     uint32_t rcap, rfree;
     struct xhosts hosts;
@@ -154,6 +161,7 @@ struct xtrack {
     double   next_expire;      /* when expire() runs next (capture time) */
     double   hold;             /* seconds a record watches its flow after the RST */
     double   idle;             /* seconds an open flow may be silent */
+    double   keep;             /* seconds an ended flow is remembered after its hold */
     xemit_fn emit;
     void    *ctx;
     uint64_t packets, tcp, resets, evicted, skipped;

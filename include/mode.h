@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "reply.h"
 
 struct engine;
 struct flow;
@@ -38,10 +39,45 @@ enum port_kind {
     PORT_FILTERED,  /* firewalled: nothing is ever sent */
 };
 
+/* A parameter a mode declares. From this one table the registry makes the command line's
+ * --NAME, the rules file's NAME=VALUE (NAME alone for a flag), the --help line and the
+ * range check with its message; the value of each rule is kept in the parameter's slot.
+ * Modes that share a parameter point to the same struct: one option, one value. */
+struct mode_params;
+struct mode_param {
+    const char *name;      /* --NAME and the rules key NAME */
+    const char *metavar;   /* --help: "--delay MS"; NULL: a flag (value 0 or 1) */
+    const char *unit;      /* errors: "--delay: expected milliseconds (0..600000), got 'x'" */
+    uint32_t lo, hi, dflt;
+    const char *help;      /* --help, after the names of the modes that read it */
+    const char *section;   /* --help heading when not "Mode options" (the reply's options) */
+    /* A value that is not a number (reply=STRING) is parsed and kept by its owner: set,
+     * copy from one rule's values to another's (the command line over a file's default). */
+    int  (*set)(struct mode_params *p, const char *val, const char *what, char *err, size_t errlen);
+    void (*copy)(struct mode_params *dst, const struct mode_params *src);
+    /* Every key of a rule is read: check what depends on several, build what they make. */
+    int  (*finish)(struct mode_params *p, char *err, size_t errlen);
+};
+
+/* One rule's parameter values: every registered parameter's slot (a rule may set a key its
+ * mode does not read, as the command line's options reach the default rule too). */
+#define MODE_PARAM_MAX 32
+struct mode_params {
+    uint32_t v[MODE_PARAM_MAX];    /* by slot (mode_param_slot) */
+    struct reply_params reply;     /* --reply and its options, made by their finish */
+};
+void mode_params_default(struct mode_params *p);
+/* The value of d in p: how a mode reads its own parameters (0 if d is not registered). */
+uint32_t mode_value(const struct mode_params *p, const struct mode_param *d);
+
 struct mode_ops {
     const char *name;
     const char *summary;      /* one line for --help and the man page */
     enum port_kind kind;
+    /* NULL-terminated: the parameters this mode declares, then those declared by another
+     * mode or module (the reply's) that it reads too. Either may be NULL. */
+    const struct mode_param *const *params;
+    const struct mode_param *const *uses;
     /* State of the mode's own for one engine (the backlog mode's accept queues): made
      * by engine_init, freed by engine_free, found with engine_mode_state. NULL init: none.
      * init returns NULL only when out of memory. */
@@ -64,6 +100,9 @@ struct mode_ops {
     void (*on_app_timer)(struct engine *e, const struct rule *r, struct flow *fl);
     /* The flow is being freed (reset, closed, timed out): release what the mode holds. */
     void (*on_release)(struct engine *e, const struct rule *r, struct flow *fl);
+    /* Whether the application of rule r reads the bytes it receives (echo): the capture
+     * then keeps whole frames. NULL: it never does. */
+    bool (*reads_payload)(const struct rule *r);
 };
 
 /* The registry. */
@@ -73,4 +112,16 @@ const struct mode_ops *const *mode_all(void);
 /* A mode's place in that list (for per-mode tables), or -1. */
 int mode_index(const struct mode_ops *m);
 #define MODE_MAX 16
+/* A mode that is not in the built-in table (a test's, a plugin's), added after them with
+ * its parameters: 0, or -1 with why in err (name taken, a parameter's name taken by
+ * another parameter, table full). Register before parsing options or rules. */
+int mode_register(const struct mode_ops *m, char *err, size_t errlen);
+/* Every registered parameter, each once, NULL-terminated, in slot order: those the modes
+ * declare in registry order, then those they only use. */
+const struct mode_param *const *mode_param_all(void);
+const struct mode_param *mode_param_find(const char *name);
+/* d's slot in struct mode_params, or -1 when no registered mode declares or uses it. */
+int mode_param_slot(const struct mode_param *d);
+/* The modes that declare or use d, "open, delay", for --help. */
+void mode_param_users(const struct mode_param *d, char *buf, size_t len);
 #endif

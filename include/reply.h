@@ -44,6 +44,14 @@ int  reply_resolve(struct reply_params *p, char *err, size_t errlen);
 static inline bool reply_wanted(const struct reply_params *p) { return p->body || p->idle_close_s; }
 void reply_body_free(struct reply_body *b);
 
+/* The reply's parameters (struct mode_param, mode.h), for the table of every mode that
+ * replies: reply=, reply-size=, reset-after=, reply-delay=, reply-rate=, reply-segments=,
+ * idle-close=. Their values reach struct reply_params when the rule is finished. */
+extern const struct mode_param reply_param_text, reply_param_size, reply_param_reset_after,
+    reply_param_delay, reply_param_rate, reply_param_segments, reply_param_idle_close;
+#define REPLY_PARAMS &reply_param_text, &reply_param_size, &reply_param_reset_after, \
+    &reply_param_delay, &reply_param_rate, &reply_param_segments, &reply_param_idle_close
+
 /* --- the engine side (responder/reply.c) --- */
 /* The application read a request: answer it (now, after the delay, or after the reply under
  * way), then close when close_after (FIN, or RST|ACK with data unread). May free fl. */

@@ -6,29 +6,15 @@
  *   profile NAME                          OS profile (same as --profile)
  *   ADDR|CIDR|* PORTS MODE [key=value ...]
  * PORTS: 80 | 80,443 | 8000-8100 | * ; MODE: a registered mode name (open, rst, silent,
- * delay, unread, after-close, backlog). Keys: delay=MS read=BYTES read-wait=MS backlog=N,
- * reply=STRING|@FILE|http reply-size=N reset-after=BYTES reply-delay=MS reply-rate=BYTES/S
- * reply-segments=N idle-close=S, and the flags echo, abort-on-overflow. First matching
- * rule wins; CLI -p rules come before the file's. */
+ * delay, unread, after-close, backlog). Keys: the parameters the modes declare
+ * (struct mode_param in mode.h), NAME=VALUE or a flag's NAME. First matching rule wins;
+ * CLI -p rules come before the file's. */
 #ifndef RSTCRAFT_RULES_H
 #define RSTCRAFT_RULES_H
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
-#include "reply.h"
-
-struct mode_ops;
-
-struct mode_params {
-    uint32_t delay_ms;        /* delay: SYN-ACK after this (default 110) */
-    uint32_t read_bytes;      /* unread/after-close: the application's one read (default 4096) */
-    uint32_t read_wait_ms;    /* unread/after-close: read after this quiet time with no PSH (default 20) */
-    uint32_t backlog;         /* backlog: accept queue size (default 128) */
-    bool     echo;            /* open/delay: echo data back */
-    bool     abort_on_overflow; /* backlog: RST the final ACK instead of dropping the SYN */
-    struct reply_params reply; /* open, delay, unread, after-close: what is written back */
-};
-void mode_params_default(struct mode_params *p);
+#include "mode.h"
 
 /* A port set: bitmap of 65536 ports. */
 struct portset { uint8_t bits[8192]; };

@@ -16,33 +16,20 @@
 #define VERSION "0.1.0"
 
 enum {
-    OPT_MODE = 256, OPT_DEFAULT, OPT_RULES, OPT_DELAY, OPT_READ, OPT_READ_WAIT, OPT_BACKLOG,
-    OPT_ABORT, OPT_ECHO, OPT_PROFILE, OPT_LIST_PROFILES, OPT_LIST_MODES, OPT_MAC, OPT_FORCE,
-    OPT_NO_PROBE, OPT_PROBE_MS, OPT_KGUARD, OPT_JSON, OPT_COUNT, OPT_DURATION, OPT_MAX_FLOWS,
-    OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB, OPT_REPLY, OPT_REPLY_SIZE, OPT_RESET_AFTER,
-    OPT_REPLY_DELAY, OPT_REPLY_RATE, OPT_REPLY_SEGMENTS, OPT_IDLE_CLOSE,
+    OPT_MODE = 256, OPT_DEFAULT, OPT_RULES, OPT_PROFILE, OPT_LIST_PROFILES, OPT_LIST_MODES,
+    OPT_MAC, OPT_FORCE, OPT_NO_PROBE, OPT_PROBE_MS, OPT_KGUARD, OPT_JSON, OPT_COUNT,
+    OPT_DURATION, OPT_MAX_FLOWS, OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB,
+    OPT_PARAM = 512,   /* + the slot of a mode parameter (mode_param_all) */
 };
 
-static const struct option longopts[] = {
+/* The responder's own options; the modes' parameters follow them (longopts()). */
+static const struct option fixed_opts[] = {
     { "help",              no_argument,       NULL, 'h' },
     { "version",           no_argument,       NULL, 'V' },
     { "quiet",             no_argument,       NULL, 'q' },
     { "mode",              required_argument, NULL, OPT_MODE },
     { "default",           required_argument, NULL, OPT_DEFAULT },
     { "rules",             required_argument, NULL, OPT_RULES },
-    { "delay",             required_argument, NULL, OPT_DELAY },
-    { "read",              required_argument, NULL, OPT_READ },
-    { "read-wait",         required_argument, NULL, OPT_READ_WAIT },
-    { "backlog",           required_argument, NULL, OPT_BACKLOG },
-    { "abort-on-overflow", no_argument,       NULL, OPT_ABORT },
-    { "echo",              no_argument,       NULL, OPT_ECHO },
-    { "reply",             required_argument, NULL, OPT_REPLY },
-    { "reply-size",        required_argument, NULL, OPT_REPLY_SIZE },
-    { "reset-after",       required_argument, NULL, OPT_RESET_AFTER },
-    { "reply-delay",       required_argument, NULL, OPT_REPLY_DELAY },
-    { "reply-rate",        required_argument, NULL, OPT_REPLY_RATE },
-    { "reply-segments",    required_argument, NULL, OPT_REPLY_SEGMENTS },
-    { "idle-close",        required_argument, NULL, OPT_IDLE_CLOSE },
     { "profile",           required_argument, NULL, OPT_PROFILE },
     { "list-profiles",     no_argument,       NULL, OPT_LIST_PROFILES },
     { "list-modes",        no_argument,       NULL, OPT_LIST_MODES },
@@ -58,8 +45,20 @@ static const struct option longopts[] = {
     { "busy-poll",         no_argument,       NULL, OPT_BUSY_POLL },
     { "personality",       required_argument, NULL, OPT_PERSONALITY },
     { "os-db",             required_argument, NULL, OPT_OS_DB },
-    { NULL, 0, NULL, 0 },
 };
+#define NFIXED (sizeof fixed_opts / sizeof fixed_opts[0])
+
+/* fixed_opts, then --NAME for every mode parameter, then the end. */
+static void longopts(struct option out[NFIXED + MODE_PARAM_MAX + 1])
+{
+    const struct mode_param *const *d = mode_param_all();
+    size_t n = NFIXED;
+    memcpy(out, fixed_opts, sizeof fixed_opts);
+    for (int i = 0; d[i]; i++)
+        out[n++] = (struct option){ d[i]->name, d[i]->metavar ? required_argument : no_argument,
+                                    NULL, OPT_PARAM + i };
+    out[n] = (struct option){ NULL, 0, NULL, 0 };
+}
 /* '+': stop at the first non-option and leave argv in order; ':': report a missing argument
  * apart from an unknown option */
 static const char shortopts[] = "+:hVqi:a:p:w:Z:";
@@ -71,7 +70,7 @@ struct cli {
     const struct mode_ops *mode, *dflt;
     const char *rules;
     struct mode_params p;
-    unsigned pmask;          /* which mode options were given (1u << enum param_key) */
+    uint32_t pmask;          /* which mode options were given (1u << slot) */
     bool profile_given;
 };
 
@@ -157,11 +156,25 @@ static int iface_arg(const char **out, const char *s, char *err, size_t errlen)
     return 0;
 }
 
+static void print_options(const struct mode_param *const *d)
+{
+    for (size_t i = 0; d && d[i]; i++)
+        printf(" --%s", d[i]->name);
+}
+
+/* Each mode's line, and the options it reads under it. */
 static void list_modes(void)
 {
     const struct mode_ops *const *m = mode_all();
-    for (size_t i = 0; m[i]; i++)
+    for (size_t i = 0; m[i]; i++) {
         printf("%-12s %s\n", m[i]->name, m[i]->summary ? m[i]->summary : "");
+        if (!m[i]->params && !m[i]->uses)
+            continue;
+        printf("%-12s options:", "");
+        print_options(m[i]->params);
+        print_options(m[i]->uses);
+        putchar('\n');
+    }
 }
 
 static int option(struct resp_config *c, struct cli *st, int opt, const char *arg,
@@ -170,8 +183,17 @@ static int option(struct resp_config *c, struct cli *st, int opt, const char *ar
     char msg[256];
     uint64_t v;
     int rc;
-    enum param_key k;
 
+    if (opt >= OPT_PARAM) {
+        char what[80];
+        snprintf(what, sizeof what, "--%s", mode_param_all()[opt - OPT_PARAM]->name);
+        rc = param_set(&st->p, opt - OPT_PARAM, arg, what, msg, sizeof msg);
+        ruleset_own(&c->rules, st->p.reply.body);
+        if (rc < 0)
+            return fail(err, errlen, "%s", msg);
+        st->pmask |= 1u << (opt - OPT_PARAM);
+        return 0;
+    }
     switch (opt) {
     case 'h':
         config_usage(stdout);
@@ -184,8 +206,6 @@ static int option(struct resp_config *c, struct cli *st, int opt, const char *ar
         return 1;
     case OPT_LIST_PROFILES: c->list_profiles = true; return 0;
     case 'q':            c->quiet = true; return 0;
-    case OPT_ECHO:       st->p.echo = true; st->pmask |= 1u << PK_ECHO; return 0;
-    case OPT_ABORT:      st->p.abort_on_overflow = true; st->pmask |= 1u << PK_ABORT; return 0;
     case OPT_FORCE:      c->force = true; return 0;
     case OPT_NO_PROBE:   c->no_probe = true; return 0;
     case OPT_KGUARD:     c->kernel_guard = true; return 0;
@@ -225,32 +245,6 @@ static int option(struct resp_config *c, struct cli *st, int opt, const char *ar
             return fail(err, errlen, "--rules: given twice (one rules file per run)");
         st->rules = arg;
         return 0;
-    case OPT_DELAY:     k = PK_DELAY; goto param;
-    case OPT_READ:      k = PK_READ; goto param;
-    case OPT_READ_WAIT: k = PK_READ_WAIT; goto param;
-    case OPT_BACKLOG:   k = PK_BACKLOG; goto param;
-    case OPT_REPLY:     k = PK_REPLY; goto param;
-    case OPT_REPLY_SIZE: k = PK_REPLY_SIZE; goto param;
-    case OPT_RESET_AFTER: k = PK_RESET_AFTER; goto param;
-    case OPT_REPLY_DELAY: k = PK_REPLY_DELAY; goto param;
-    case OPT_REPLY_RATE: k = PK_REPLY_RATE; goto param;
-    case OPT_REPLY_SEGMENTS: k = PK_REPLY_SEGMENTS; goto param;
-    case OPT_IDLE_CLOSE: k = PK_IDLE_CLOSE; goto param;
-    param: {
-        static const char *const names[] = {
-            [PK_DELAY] = "--delay", [PK_READ] = "--read", [PK_READ_WAIT] = "--read-wait",
-            [PK_BACKLOG] = "--backlog", [PK_REPLY] = "--reply", [PK_REPLY_SIZE] = "--reply-size",
-            [PK_RESET_AFTER] = "--reset-after", [PK_REPLY_DELAY] = "--reply-delay",
-            [PK_REPLY_RATE] = "--reply-rate", [PK_REPLY_SEGMENTS] = "--reply-segments",
-            [PK_IDLE_CLOSE] = "--idle-close",
-        };
-        rc = param_set(&st->p, k, arg, names[k], msg, sizeof msg);
-        ruleset_own(&c->rules, st->p.reply.body);
-        if (rc < 0)
-            return fail(err, errlen, "%s", msg);
-        st->pmask |= 1u << k;
-        return 0;
-    }
     case OPT_PROFILE:
         if (!profile_find(arg) || strlen(arg) >= sizeof c->profile)
             return fail(err, errlen, "--profile: unknown profile '%.64s' (see rstcraft "
@@ -344,12 +338,14 @@ static int parse(struct resp_config *c, struct cli *st, int argc, char **argv,
                  char *err, size_t errlen)
 {
     int opt, rc;
+    struct option opts[NFIXED + MODE_PARAM_MAX + 1];
+    longopts(opts);
     optind = 0;     /* glibc: 0 restarts the scan from scratch, so tests may call us again */
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
         if (opt == ':' || opt == '?') {
             char msg[512];
-            cli_getopt_error(opt, argv, longopts, "rstcraft", msg, sizeof msg);
+            cli_getopt_error(opt, argv, opts, "rstcraft", msg, sizeof msg);
             return fail(err, errlen, "%s", msg);
         }
         if ((rc = option(c, st, opt, optarg, err, errlen)) != 0)

@@ -1,4 +1,5 @@
-/* `rstcraft --help`: the whole command line on one screen, modes from the registry. */
+/* `rstcraft --help`: the whole command line on one screen; the modes and their parameters
+ * from the registry. */
 #include <stdio.h>
 #include <string.h>
 #include "config.h"
@@ -35,30 +36,12 @@ static const char head[] =
 "                         case-insensitive part of it, or @LINE); overrides --profile\n"
 "  --os-db FILE           nmap-os-db to read (default /usr/share/nmap/nmap-os-db);\n"
 "                         with --list-profiles: report what it loaded\n"
-"  --list-modes           list the modes and exit\n"
+"  --list-modes           list the modes and the options each reads, and exit\n"
 "\n"
-"Mode options (for the -p rule, the --mode rule and the default rule):\n"
-"  --delay MS             delay: SYN-ACK after MS milliseconds (0..600000, default 110)\n"
-"  --read BYTES           unread, after-close: the application reads BYTES once\n"
-"                         (1..1073741824, default 4096)\n"
-"  --read-wait MS         unread, after-close: read once data has been quiet for MS\n"
-"                         without PSH (0..600000, default 20)\n"
-"  --backlog N            backlog: accept queue size (1..65535, default 128)\n"
-"  --abort-on-overflow    backlog: reset the final ACK instead of dropping the SYN\n"
-"  --echo                 open, delay: echo received data back\n"
-"\n"
-"Reply options (open, delay: each request; unread, after-close: before the close):\n"
-"  --reply STRING|@FILE|http\n"
-"                         write these bytes after the application's read (escapes\n"
-"                         \\r \\n \\t \\s \\\\ \\xHH); http: a 200 with Content-Length\n"
-"  --reply-size N         http: body bytes (0..67108864, default 0)\n"
-"  --reset-after BYTES    RST|ACK after BYTES of the reply (a crash mid-transfer)\n"
-"  --reply-delay MS       wait MS before the reply (0..600000)\n"
-"  --reply-rate BYTES/S   pace the reply: segments of BYTES/10, 10 a second\n"
-"  --reply-segments N     split the reply into N segments\n"
-"  --idle-close S         keep the connection after a reply; after S quiet seconds\n"
-"                         forget it silently: its next segment draws RST\n"
-"\n"
+"";
+
+/* The parameters' sections come between head and rest. */
+static const char rest[] =
 "Output:\n"
 "  --json                 events as JSON Lines\n"
 "  -q, --quiet            no events, only the counts at exit\n"
@@ -93,17 +76,16 @@ static const char tail[] =
 "Exit status: 0 done, 2 usage error, 3 runtime error. See rstcraft(1).\n";
 
 #define WIDTH  79
-#define INDENT 15
+#define INDENT 15        /* a mode's summary */
+#define OPT_INDENT 25    /* an option's text */
 
-/* One mode: its name, then its summary wrapped under itself. */
-static void print_mode(FILE *f, const struct mode_ops *m)
+/* s after what is printed up to col, wrapped at WIDTH under column indent. */
+static void wrap(FILE *f, int col, int indent, const char *s)
 {
-    const char *s = m->summary ? m->summary : "";
-    int col = fprintf(f, *s ? "  %-12s" : "  %s", m->name);
     while (*s) {
         size_t word = strcspn(s, " ");
-        if (col > INDENT && col + 1 + (int)word > WIDTH)
-            col = fprintf(f, "\n%*s", INDENT - 1, "") - 1;
+        if (col > indent && col + 1 + (int)word > WIDTH)
+            col = fprintf(f, "\n%*s", indent - 1, "") - 1;
         col += fprintf(f, " %.*s", (int)word, s);
         s += word;
         s += strspn(s, " ");
@@ -111,11 +93,68 @@ static void print_mode(FILE *f, const struct mode_ops *m)
     fputc('\n', f);
 }
 
+/* One mode: its name, then its summary wrapped under itself. */
+static void print_mode(FILE *f, const struct mode_ops *m)
+{
+    const char *s = m->summary ? m->summary : "";
+    wrap(f, fprintf(f, *s ? "  %-12s" : "  %s", m->name), INDENT, s);
+}
+
+/* "  --delay MS             delay: SYN-ACK after MS milliseconds (0..600000, default 110)":
+ * in a section of its own the heading names the modes, else the line does. */
+static void print_param(FILE *f, const struct mode_param *d)
+{
+    char users[160] = "", range[64] = "", text[512];
+    int col = fprintf(f, "  --%s%s%s", d->name, d->metavar ? " " : "", d->metavar ? d->metavar : "");
+    if (col > OPT_INDENT - 2)
+        col = fprintf(f, "\n%*s", OPT_INDENT - 1, "") - 1;
+    else
+        col += fprintf(f, "%*s", OPT_INDENT - 1 - col, "");
+    if (!d->section)
+        mode_param_users(d, users, sizeof users);
+    if (d->metavar && !d->set)
+        snprintf(range, sizeof range, d->dflt >= d->lo && d->dflt <= d->hi ? " (%u..%u, default %u)"
+                 : " (%u..%u)", (unsigned)d->lo, (unsigned)d->hi, (unsigned)d->dflt);
+    snprintf(text, sizeof text, "%s%s%s%s", users, *users ? ": " : "", d->help ? d->help : "", range);
+    wrap(f, col, OPT_INDENT, text);
+}
+
+static bool same_section(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void print_section(FILE *f, const char *sec)
+{
+    const struct mode_param *const *d = mode_param_all();
+    fprintf(f, "%s:\n", sec ? sec : "Mode options (for the -p rule, the --mode rule and the default rule)");
+    for (size_t i = 0; d[i]; i++)
+        if (same_section(d[i]->section, sec))
+            print_param(f, d[i]);
+    fputc('\n', f);
+}
+
+/* Mode options first, then each section in the order of its first parameter. */
+static void print_params(FILE *f)
+{
+    const struct mode_param *const *d = mode_param_all();
+    print_section(f, NULL);
+    for (size_t i = 0; d[i]; i++) {
+        bool first = d[i]->section != NULL;
+        for (size_t j = 0; j < i && first; j++)
+            first = !same_section(d[j]->section, d[i]->section);
+        if (first)
+            print_section(f, d[i]->section);
+    }
+}
+
 void config_usage(void *stream)
 {
     FILE *f = stream;
     const struct mode_ops *const *m = mode_all();
     fputs(head, f);
+    print_params(f);
+    fputs(rest, f);
     for (size_t i = 0; m[i]; i++)
         print_mode(f, m[i]);
     fputs(tail, f);

@@ -11,6 +11,15 @@
 
 extern const struct mode_ops mode_backlog;
 
+static const struct mode_param backlog_param = {
+    .name = "backlog", .metavar = "N", .unit = "a queue length", .lo = 1, .hi = 65535,
+    .dflt = 128, .help = "accept queue size",
+};
+static const struct mode_param abort_param = {
+    .name = "abort-on-overflow", .help = "reset the final ACK instead of dropping the SYN",
+};
+static const struct mode_param *const backlog_params[] = { &backlog_param, &abort_param, NULL };
+
 #define LISTENQ_SLOTS 4096   /* listeners counted at once: (address, port) pairs */
 
 struct listenq {
@@ -59,9 +68,9 @@ static struct syn_decision backlog_on_syn(struct engine *e, const struct rule *r
                                           const struct frame *f)
 {
     uint32_t *q = listenq(e, fl->saddr, fl->sport);
-    if (q && *q < r->p.backlog)
+    if (q && *q < mode_value(&r->p, &backlog_param))
         return (struct syn_decision){ SYN_ACCEPT, 0 };
-    if (r->p.abort_on_overflow) {
+    if (mode_value(&r->p, &abort_param)) {
         MODE_FLOW(fl, struct backlog_flow)->doomed = true;
         return (struct syn_decision){ SYN_ACCEPT, 0 };
     }
@@ -73,7 +82,7 @@ static bool backlog_on_established(struct engine *e, const struct rule *r, struc
 {
     struct backlog_flow *b = MODE_FLOW(fl, struct backlog_flow);
     uint32_t *q = listenq(e, fl->saddr, fl->sport);
-    if (b->doomed || !q || *q >= r->p.backlog)
+    if (b->doomed || !q || *q >= mode_value(&r->p, &backlog_param))
         return false;
     (*q)++;
     b->holds_slot = true;
@@ -92,6 +101,7 @@ const struct mode_ops mode_backlog = {
     .name = "backlog",
     .summary = "accept queue of --backlog N never drained: further SYNs dropped (or reset with --abort-on-overflow)",
     .kind = PORT_LISTEN,
+    .params = backlog_params,
     .init = backlog_init,
     .close = backlog_close,
     .on_syn = backlog_on_syn,

@@ -1,10 +1,28 @@
 /* open: a listener whose application reads everything (or echoes it), answers each request
  * with --reply when given, and closes when the peer closes. The callbacks are shared with
  * delay, which is open with a late SYN-ACK. */
+#include <stdio.h>
 #include "engine.h"
 #include "mode.h"
 #include "mode_open.h"
 #include "reply.h"
+
+static int echo_finish(struct mode_params *p, char *err, size_t errlen)
+{
+    if (mode_value(p, &open_param_echo) && p->reply.kind != REPLY_NONE) {
+        /* both are what the application writes: one stream, one source */
+        snprintf(err, errlen, "echo and reply both write to the client: give one");
+        return -1;
+    }
+    return 0;
+}
+
+const struct mode_param open_param_echo = {
+    .name = "echo", .help = "echo received data back", .finish = echo_finish,
+};
+
+static const struct mode_param *const open_params[] = { &open_param_echo, NULL };
+static const struct mode_param *const open_uses[] = { &unread_param_read_wait, REPLY_PARAMS, NULL };
 
 struct syn_decision open_on_syn(struct engine *e, const struct rule *r, struct flow *fl,
                                 const struct frame *f)
@@ -17,7 +35,7 @@ void open_on_data(struct engine *e, const struct rule *r, struct flow *fl,
                   const uint8_t *data, size_t n, bool psh)
 {
     engine_app_read(e, fl, (uint32_t)n);
-    if (r->p.echo && data)
+    if (open_reads_payload(r) && data)
         engine_app_send(e, fl, data, n);
     if (!reply_wanted(&r->p.reply))
         return;
@@ -26,7 +44,12 @@ void open_on_data(struct engine *e, const struct rule *r, struct flow *fl,
     if (psh || reply_busy(fl))
         reply_start(e, fl, false);
     else
-        engine_app_timer(e, fl, r->p.read_wait_ms);
+        engine_app_timer(e, fl, mode_value(&r->p, &unread_param_read_wait));
+}
+
+bool open_reads_payload(const struct rule *r)
+{
+    return mode_value(&r->p, &open_param_echo) != 0;
 }
 
 void open_on_app_timer(struct engine *e, const struct rule *r, struct flow *fl)
@@ -45,8 +68,11 @@ const struct mode_ops mode_open = {
     .name = "open",
     .summary = "full handshake, data ACKed (discarded, or echoed with --echo), --reply to each request, FIN when the peer closes",
     .kind = PORT_LISTEN,
+    .params = open_params,
+    .uses = open_uses,
     .on_syn = open_on_syn,
     .on_data = open_on_data,
     .on_peer_fin = open_on_peer_fin,
     .on_app_timer = open_on_app_timer,
+    .reads_payload = open_reads_payload,
 };

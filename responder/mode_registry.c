@@ -1,19 +1,82 @@
-/* The one table of modes. A new mode is a mode_*.c file defining a struct mode_ops and a
- * line here; nothing else in the engine changes. */
+/* The one table of modes, and of the parameters they declare. A new mode is a mode_*.c
+ * file defining a struct mode_ops (with its struct mode_param table) and a line here;
+ * nothing else changes: options, rules keys, --help and range checks come from its table. */
+#include <stdio.h>
 #include <string.h>
 #include "mode.h"
 
 extern const struct mode_ops mode_open, mode_rst, mode_silent, mode_delay, mode_unread,
     mode_after_close, mode_backlog;
 
-static const struct mode_ops *const modes[] = {
+static const struct mode_ops *modes[MODE_MAX + 1] = {
     &mode_open, &mode_rst, &mode_silent, &mode_delay, &mode_unread, &mode_after_close,
     &mode_backlog, NULL,
 };
 
+/* Slot i of struct mode_params holds params[i]; built on first use. */
+static const struct mode_param *params[MODE_PARAM_MAX + 1];
+static size_t nparams;
+static bool built;
+
+static const struct mode_param *param_named(const char *name)
+{
+    for (size_t i = 0; i < nparams; i++)
+        if (strcmp(params[i]->name, name) == 0)
+            return params[i];
+    return NULL;
+}
+
+/* What adding list would do: -1 with why when a name is taken by another parameter or
+ * the slots would not hold them; else how many new slots. */
+static int check_params(const struct mode_param *const *list, size_t extra, char *err,
+                        size_t errlen)
+{
+    size_t n = 0;
+    for (size_t i = 0; list && list[i]; i++) {
+        const struct mode_param *same = param_named(list[i]->name);
+        if (same && same != list[i]) {
+            snprintf(err, errlen, "parameter '%s' is declared twice", list[i]->name);
+            return -1;
+        }
+        n += !same;
+    }
+    if (nparams + extra + n > MODE_PARAM_MAX) {
+        snprintf(err, errlen, "more than %d mode parameters (raise MODE_PARAM_MAX)", MODE_PARAM_MAX);
+        return -1;
+    }
+    return (int)n;
+}
+
+static void add_params(const struct mode_param *const *list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (!param_named(list[i]->name))
+            params[nparams++] = list[i];
+}
+
+/* Declared parameters first, in mode order, then the used ones: the order of the rules
+ * file's "expected ..." list and of --help. */
+static void build(void)
+{
+    char err[128];
+    if (built)
+        return;
+    built = true;
+    for (size_t i = 0; modes[i]; i++)
+        if (check_params(modes[i]->params, 0, err, sizeof err) >= 0)
+            add_params(modes[i]->params);
+    for (size_t i = 0; modes[i]; i++)
+        if (check_params(modes[i]->uses, 0, err, sizeof err) >= 0)
+            add_params(modes[i]->uses);
+}
+
 const struct mode_ops *const *mode_all(void) { return modes; }
 
-_Static_assert(sizeof modes / sizeof modes[0] - 1 <= MODE_MAX, "raise MODE_MAX");
+const struct mode_param *const *mode_param_all(void)
+{
+    build();
+    return params;
+}
 
 int mode_index(const struct mode_ops *m)
 {
@@ -29,4 +92,72 @@ const struct mode_ops *mode_find(const char *name)
         if (strcmp(modes[i]->name, name) == 0)
             return modes[i];
     return NULL;
+}
+
+int mode_register(const struct mode_ops *m, char *err, size_t errlen)
+{
+    size_t n = 0;
+    int own;
+    build();
+    while (modes[n])
+        n++;
+    if (mode_find(m->name)) {
+        snprintf(err, errlen, "mode '%s' is registered twice", m->name);
+        return -1;
+    }
+    if (n >= MODE_MAX) {
+        snprintf(err, errlen, "more than %d modes (raise MODE_MAX)", MODE_MAX);
+        return -1;
+    }
+    if ((own = check_params(m->params, 0, err, errlen)) < 0 ||
+        check_params(m->uses, (size_t)own, err, errlen) < 0)
+        return -1;
+    add_params(m->params);
+    add_params(m->uses);
+    modes[n] = m;
+    return 0;
+}
+
+const struct mode_param *mode_param_find(const char *name)
+{
+    build();
+    return param_named(name);
+}
+
+int mode_param_slot(const struct mode_param *d)
+{
+    build();
+    for (size_t i = 0; i < nparams; i++)
+        if (params[i] == d)
+            return (int)i;
+    return -1;
+}
+
+uint32_t mode_value(const struct mode_params *p, const struct mode_param *d)
+{
+    int slot = mode_param_slot(d);
+    return slot < 0 ? 0 : p->v[slot];
+}
+
+static bool in(const struct mode_param *const *list, const struct mode_param *d)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (list[i] == d)
+            return true;
+    return false;
+}
+
+void mode_param_users(const struct mode_param *d, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; modes[i] && used < len; i++) {
+        if (!in(modes[i]->params, d) && !in(modes[i]->uses, d))
+            continue;
+        int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", modes[i]->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
 }

@@ -10,6 +10,17 @@
 #include "mode_open.h"
 #include "reply.h"
 
+static const struct mode_param read_param = {
+    .name = "read", .metavar = "BYTES", .unit = "bytes", .lo = 1, .hi = 1u << 30,
+    .dflt = 4096, .help = "the application reads BYTES once",
+};
+const struct mode_param unread_param_read_wait = {
+    .name = "read-wait", .metavar = "MS", .unit = "milliseconds", .lo = 0, .hi = 600000,
+    .dflt = 20, .help = "read once data has been quiet for MS without PSH",
+};
+static const struct mode_param *const unread_params[] = { &read_param, &unread_param_read_wait, NULL };
+static const struct mode_param *const unread_uses[] = { REPLY_PARAMS, NULL };
+
 /* The emulated application's one read, per connection. */
 struct unread_flow { bool read_done; };
 _Static_assert(sizeof(struct unread_flow) <= MODE_FLOW_BYTES, "unread's flow state must fit");
@@ -20,7 +31,7 @@ static void app_read_and_close(struct engine *e, const struct rule *r, struct fl
     if (u->read_done)
         return;
     u->read_done = true;
-    engine_app_read(e, fl, r->p.read_bytes);
+    engine_app_read(e, fl, mode_value(&r->p, &read_param));
     reply_start(e, fl, true);   /* the reply, if any, then the close */
 }
 
@@ -36,7 +47,7 @@ static void unread_on_data(struct engine *e, const struct rule *r, struct flow *
     if (psh)
         app_read_and_close(e, r, fl);
     else if (fl->timer != TM_APP)
-        engine_app_timer(e, fl, r->p.read_wait_ms);
+        engine_app_timer(e, fl, mode_value(&r->p, &unread_param_read_wait));
 }
 
 static void unread_on_timer(struct engine *e, const struct rule *r, struct flow *fl)
@@ -54,6 +65,8 @@ const struct mode_ops mode_unread = {
     .name = "unread",
     .summary = "accept, read --read BYTES once, --reply, close: RST|ACK when data remains unread, FIN otherwise",
     .kind = PORT_LISTEN,
+    .params = unread_params,
+    .uses = unread_uses,
     .on_syn = open_on_syn,
     .on_data = unread_on_data,
     .on_peer_fin = unread_on_peer_fin,
@@ -64,6 +77,8 @@ const struct mode_ops mode_after_close = {
     .name = "after-close",
     .summary = "accept, read --read BYTES, --reply, close with FIN; data arriving afterwards gets RST",
     .kind = PORT_LISTEN,
+    .params = unread_params,
+    .uses = unread_uses,
     .on_syn = open_on_syn,
     .on_data = unread_on_data,
     .on_peer_fin = unread_on_peer_fin,

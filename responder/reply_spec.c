@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "mode.h"
 #include "reply.h"
 
 static struct reply_body *body_new(size_t len)
@@ -166,3 +167,64 @@ int reply_resolve(struct reply_params *p, char *err, size_t errlen)
     p->body = b;
     return 0;
 }
+
+/* --- the reply's parameters, declared once for every mode that replies --- */
+
+static int text_set(struct mode_params *p, const char *val, const char *what, char *err,
+                    size_t errlen)
+{
+    return reply_set(&p->reply, val, what, err, errlen);
+}
+
+static void text_copy(struct mode_params *dst, const struct mode_params *src)
+{
+    dst->reply.body = src->reply.body;
+    dst->reply.kind = src->reply.kind;
+}
+
+/* The numbers given, into the reply; then the http body. */
+static int text_finish(struct mode_params *p, char *err, size_t errlen)
+{
+    p->reply.size = mode_value(p, &reply_param_size);
+    p->reply.reset_after = mode_value(p, &reply_param_reset_after);
+    p->reply.delay_ms = mode_value(p, &reply_param_delay);
+    p->reply.rate = mode_value(p, &reply_param_rate);
+    p->reply.segments = mode_value(p, &reply_param_segments);
+    p->reply.idle_close_s = mode_value(p, &reply_param_idle_close);
+    return reply_resolve(&p->reply, err, errlen);
+}
+
+#define REPLY_SECTION "Reply options (open, delay: each request; unread, after-close: before the close)"
+
+const struct mode_param reply_param_text = {
+    .name = "reply", .metavar = "STRING|@FILE|http",
+    .unit = "reply=STRING, reply=@FILE or reply=http",
+    .help = "write these bytes after the application's read (escapes \\r \\n \\t \\s \\\\ "
+            "\\xHH); http: a 200 with Content-Length",
+    .section = REPLY_SECTION, .set = text_set, .copy = text_copy, .finish = text_finish,
+};
+const struct mode_param reply_param_size = {
+    .name = "reply-size", .metavar = "N", .unit = "bytes", .lo = 0, .hi = REPLY_MAX_BYTES,
+    .help = "http: body bytes", .section = REPLY_SECTION,
+};
+const struct mode_param reply_param_reset_after = {
+    .name = "reset-after", .metavar = "BYTES", .unit = "bytes", .lo = 1, .hi = REPLY_MAX_BYTES,
+    .help = "RST|ACK after BYTES of the reply: a crash mid-transfer", .section = REPLY_SECTION,
+};
+const struct mode_param reply_param_delay = {
+    .name = "reply-delay", .metavar = "MS", .unit = "milliseconds", .lo = 0, .hi = 600000,
+    .help = "wait MS before the reply", .section = REPLY_SECTION,
+};
+const struct mode_param reply_param_rate = {
+    .name = "reply-rate", .metavar = "BYTES/S", .unit = "bytes a second", .lo = 1, .hi = 1000000000,
+    .help = "pace the reply: segments of BYTES/10, 10 a second", .section = REPLY_SECTION,
+};
+const struct mode_param reply_param_segments = {
+    .name = "reply-segments", .metavar = "N", .unit = "a segment count", .lo = 1, .hi = 65535,
+    .help = "split the reply into N segments", .section = REPLY_SECTION,
+};
+const struct mode_param reply_param_idle_close = {
+    .name = "idle-close", .metavar = "S", .unit = "seconds", .lo = 1, .hi = 86400,
+    .help = "keep the connection after a reply; after S quiet seconds forget it silently: "
+            "its next segment draws RST", .section = REPLY_SECTION,
+};

@@ -88,12 +88,18 @@ static const struct personality *load_personality(const struct resp_config *c, c
     return &pers;
 }
 
-static bool rules_echo(const struct ruleset *rs)
+static bool reads_payload(const struct rule *r)
+{
+    return r->mode && r->mode->reads_payload && r->mode->reads_payload(r);
+}
+
+/* Whether some rule's application reads the bytes it receives (echo). */
+static bool rules_read_payload(const struct ruleset *rs)
 {
     for (size_t i = 0; i < rs->n; i++)
-        if (rs->v[i].p.echo)
+        if (reads_payload(&rs->v[i]))
             return true;
-    return rs->dflt.p.echo;
+    return reads_payload(&rs->dflt);
 }
 
 static int fail(const char *msg, int code)
@@ -331,7 +337,7 @@ int respond_main(int argc, char **argv)
     int code = 3;
     bool ran = false;
     /* small ring slots hold many frames; only echo needs whole GRO frames */
-    nio.snaplen = rules_echo(&c.rules) ? 0 : 2048;
+    nio.snaplen = rules_read_payload(&c.rules) ? 0 : 2048;
     nio.direct = true;
     prctl(PR_SET_TIMERSLACK, 1UL);   /* timers to the microsecond: --delay precision */
     if (netio_open(&nio, c.iface, NULL, err) != 0)

@@ -334,7 +334,17 @@ static void process_ack(struct engine *e, struct flow *fl, const struct frame *f
     }
 }
 
-static void synchronized(struct engine *e, struct flow *fl, const struct frame *f)
+/* What a segment gave the application, told to its mode once the state machine is done. */
+struct app_news {
+    const uint8_t *data;      /* the new in-order bytes (NULL when reassembly joined more) */
+    uint32_t n;               /* how many bytes were queued for the application */
+    bool psh, fin;            /* the write ended; the peer's FIN arrived */
+};
+
+/* A segment on a synchronized connection: acts on it (state, ACK, reset) and fills news
+ * with what the application is to hear; news stays empty when the flow was freed. */
+static void segment_arrives(struct engine *e, struct flow *fl, const struct frame *f,
+                            struct app_news *news)
 {
     uint8_t flags = f->flags;
     if (fl->state == ST_TIME_WAIT && (flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
@@ -442,14 +452,25 @@ static void synchronized(struct engine *e, struct flow *fl, const struct frame *
     }
     if (need_ack)
         tcp_send_ack(e, fl);
+    *news = (struct app_news){ absorbed ? NULL : fresh_data, fresh + absorbed,
+                               (flags & TH_PSH) != 0, fin_now };
+}
 
+/* The state machine decides and acts; then the mode hears what its application read
+ * (on_data may close, and so free fl, before the FIN is told). */
+static void synchronized(struct engine *e, struct flow *fl, const struct frame *f)
+{
+    struct app_news news = { 0 };
+    segment_arrives(e, fl, f, &news);
+    if (!news.n && !news.fin)
+        return;                /* nothing for the application, or fl was freed */
     const struct mode_ops *m = mode_of(fl);
-    if (fresh + absorbed && m->on_data) {
-        m->on_data(e, fl->rule, fl, absorbed ? NULL : fresh_data, fresh + absorbed, (flags & TH_PSH) != 0);
+    if (news.n && m->on_data) {
+        m->on_data(e, fl->rule, fl, news.data, news.n, news.psh);
         if (fl->state == ST_FREE)
             return;
     }
-    if (fin_now && m->on_peer_fin && !fl->app_closed)
+    if (news.fin && m->on_peer_fin && !fl->app_closed)
         m->on_peer_fin(e, fl->rule, fl);
 }
 

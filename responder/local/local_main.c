@@ -58,18 +58,25 @@ void local_ports_str(const void *portset, char *buf, size_t len)
         snprintf(buf, len, "*");
 }
 
-/* The mode options that differ from their defaults: "delay=200 echo". */
+/* The mode options that differ from their defaults: " delay=200 echo". */
 static void params_str(const struct mode_params *p, char *buf, size_t len)
 {
-    struct mode_params d;
-    mode_params_default(&d);
-    snprintf(buf, len, "%s%.0u%s%.0u%s%.0u%s%.0u%s%s",
-             p->delay_ms != d.delay_ms ? " delay=" : "", p->delay_ms != d.delay_ms ? p->delay_ms : 0,
-             p->read_bytes != d.read_bytes ? " read=" : "", p->read_bytes != d.read_bytes ? p->read_bytes : 0,
-             p->read_wait_ms != d.read_wait_ms ? " read-wait=" : "",
-             p->read_wait_ms != d.read_wait_ms ? p->read_wait_ms : 0,
-             p->backlog != d.backlog ? " backlog=" : "", p->backlog != d.backlog ? p->backlog : 0,
-             p->echo ? " echo" : "", p->abort_on_overflow ? " abort-on-overflow" : "");
+    const struct mode_param *const *d = mode_param_all();
+    size_t used = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; d[i] && used < len; i++) {
+        int w = 0;
+        if (d[i]->set || p->v[i] == d[i]->dflt)
+            continue;               /* the reply's bytes are not shown */
+        if (d[i]->metavar)
+            w = snprintf(buf + used, len - used, " %s=%u", d[i]->name, (unsigned)p->v[i]);
+        else
+            w = snprintf(buf + used, len - used, " %s", d[i]->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
 }
 
 static void print_rule(const struct rule *r, const char *ports)

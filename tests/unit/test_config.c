@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "mode_values.h"
 #include "config.h"
 #include "mode.h"
 
@@ -112,12 +113,12 @@ static void test_defaults(void **state)
     assert_null(cfg.user);
     assert_int_equal(cfg.rules.n, 0);
     assert_ptr_equal(cfg.rules.dflt.mode, mode_find("rst"));
-    assert_int_equal(cfg.rules.dflt.p.delay_ms, 110);
-    assert_int_equal(cfg.rules.dflt.p.read_bytes, 4096);
-    assert_int_equal(cfg.rules.dflt.p.read_wait_ms, 20);
-    assert_int_equal(cfg.rules.dflt.p.backlog, 128);
-    assert_false(cfg.rules.dflt.p.echo);
-    assert_false(cfg.rules.dflt.p.abort_on_overflow);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "delay"), 110);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "read"), 4096);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "read-wait"), 20);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "backlog"), 128);
+    assert_false(pv(&cfg.rules.dflt.p, "echo"));
+    assert_false(pv(&cfg.rules.dflt.p, "abort-on-overflow"));
     assert_string_equal(out, "");
     config_free(&cfg);
     config_free(&cfg);
@@ -173,13 +174,13 @@ static void test_ports_and_mode(void **state)
     assert_ptr_equal(r->mode, mode_find("unread"));
     assert_int_equal(r->mask, 0);
     assert_string_equal(r->where, "cli");
-    assert_int_equal(r->p.read_bytes, 4096);
-    assert_int_equal(r->p.read_wait_ms, 50);
-    assert_int_equal(r->p.delay_ms, 110);
+    assert_int_equal(pv(&r->p, "read"), 4096);
+    assert_int_equal(pv(&r->p, "read-wait"), 50);
+    assert_int_equal(pv(&r->p, "delay"), 110);
     assert_ptr_equal(ruleset_match(&cfg.rules, IP(198, 18, 0, 10), 443), r);
     assert_ptr_equal(ruleset_match(&cfg.rules, IP(198, 18, 0, 10), 22), &cfg.rules.dflt);
     assert_ptr_equal(cfg.rules.dflt.mode, mode_find("rst"));
-    assert_int_equal(cfg.rules.dflt.p.read_wait_ms, 50);   /* options reach the default too */
+    assert_int_equal(pv(&cfg.rules.dflt.p, "read-wait"), 50);   /* options reach the default too */
     config_free(&cfg);
 
     /* -p twice: both */
@@ -189,8 +190,8 @@ static void test_ports_and_mode(void **state)
     assert_ptr_equal(ruleset_match(&cfg.rules, 1, 80)->mode, mode_find("silent"));
     assert_ptr_equal(ruleset_match(&cfg.rules, 1, 91)->mode, mode_find("silent"));
     assert_ptr_equal(ruleset_match(&cfg.rules, 1, 92)->mode, mode_find("open"));
-    assert_true(cfg.rules.dflt.p.echo);
-    assert_true(cfg.rules.v[0].p.echo);
+    assert_true(pv(&cfg.rules.dflt.p, "echo"));
+    assert_true(pv(&cfg.rules.v[0].p, "echo"));
     config_free(&cfg);
 
     /* --mode without -p: every port */
@@ -198,14 +199,14 @@ static void test_ports_and_mode(void **state)
                            END), 0);
     assert_int_equal(cfg.rules.n, 0);
     assert_ptr_equal(cfg.rules.dflt.mode, mode_find("delay"));
-    assert_int_equal(cfg.rules.dflt.p.delay_ms, 250);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "delay"), 250);
     config_free(&cfg);
 
     assert_int_equal(parse("-i", "r0", "-a", "198.18.0.10", "--default", "backlog",
                            "--backlog", "1", "--abort-on-overflow", END), 0);
     assert_ptr_equal(cfg.rules.dflt.mode, mode_find("backlog"));
-    assert_int_equal(cfg.rules.dflt.p.backlog, 1);
-    assert_true(cfg.rules.dflt.p.abort_on_overflow);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "backlog"), 1);
+    assert_true(pv(&cfg.rules.dflt.p, "abort-on-overflow"));
     config_free(&cfg);
 
     /* the last --mode wins */
@@ -232,8 +233,8 @@ static void test_rules_file(void **state)
     const char *p = write_tmp("profile linux\ndefault delay delay=500 read=7\n");
     assert_int_equal(parse("-i", "r0", "-a", "198.18.0.10", "--rules", p, "--read", "9", END), 0);
     assert_ptr_equal(cfg.rules.dflt.mode, mode_find("delay"));
-    assert_int_equal(cfg.rules.dflt.p.delay_ms, 500);
-    assert_int_equal(cfg.rules.dflt.p.read_bytes, 9);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "delay"), 500);
+    assert_int_equal(pv(&cfg.rules.dflt.p, "read"), 9);
     assert_string_equal(cfg.profile, "linux");
     config_free(&cfg);
     assert_int_equal(parse("-i", "r0", "-a", "198.18.0.10", "--rules", p, "--default", "rst",
@@ -393,6 +394,10 @@ static void test_help_version_lists(void **state)
     assert_int_equal(parse("--list-modes", END), 1);
     for (const struct mode_ops *const *m = mode_all(); *m; m++)
         assert_non_null(strstr(out, (*m)->name));
+    /* under each mode, the options it declares, then those it uses */
+    assert_non_null(strstr(out, "\nbacklog      accept queue"));
+    assert_non_null(strstr(out, "\n             options: --backlog --abort-on-overflow\n"));
+    assert_non_null(strstr(out, "\n             options: --delay --echo --read-wait --reply "));
     config_free(&cfg);
 
     /* --list-profiles: the caller prints them; -i and -a are not needed */
@@ -416,6 +421,90 @@ static void test_repeat_calls(void **state)
     }
 }
 
+/* Every parameter a mode declares is an option of its own name: a number is range-checked
+ * with the rules file's message, a flag sets 1 (a name a fixed option took would fail here). */
+static void test_every_param_option(void **state)
+{
+    (void)state;
+    for (const struct mode_param *const *d = mode_param_all(); *d; d++) {
+        char opt[80], msg[256];
+        snprintf(opt, sizeof opt, "--%s", (*d)->name);
+        if ((*d)->set) {
+            continue;                     /* reply: its own messages, tested in test_rules */
+        } else if ((*d)->metavar) {
+            snprintf(msg, sizeof msg, "rstcraft: %s: expected %s (%u..%u), got 'x'", opt,
+                     (*d)->unit, (unsigned)(*d)->lo, (unsigned)(*d)->hi);
+            usage_err(msg, "-i", "r0", "-a", "198.18.0.10", opt, "x", END);
+        } else {
+            assert_int_equal(parse("-i", "r0", "-a", "198.18.0.10", opt, END), 0);
+            assert_int_equal(mode_value(&cfg.rules.dflt.p, *d), 1);
+            config_free(&cfg);
+        }
+    }
+}
+
+/* roff as the man page writes it: "\-" for "-", "\fR|\fP" for "|" */
+static void roff(char *buf, size_t len, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 8 < len; s++) {
+        if (*s == '-')
+            n += (size_t)snprintf(buf + n, len - n, "\\-");
+        else if (*s == '|')
+            n += (size_t)snprintf(buf + n, len - n, "\\fR|\\fP");
+        else
+            buf[n++] = *s;
+    }
+    buf[n] = '\0';
+}
+
+/* man/rstcraft.1 documents every mode parameter as the registry shows it in --help: the
+ * option with its metavar, the modes that read it (mode options), and the rules key. */
+static void test_man_page_params(void **state)
+{
+    (void)state;
+    static char man[200000];
+    char path[512], line[256], name[64], meta[96], users[160];
+    const char *f = __FILE__, *cut = strstr(f, "tests/unit/test_config.c");
+    snprintf(path, sizeof path, "%.*sman/rstcraft.1", (int)(cut ? cut - f : 0), f);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    man[fread(man, 1, sizeof man - 1, fp)] = '\0';
+    fclose(fp);
+    for (const struct mode_param *const *d = mode_param_all(); *d; d++) {
+        roff(name, sizeof name, (*d)->name);
+        roff(meta, sizeof meta, (*d)->metavar ? (*d)->metavar : "");
+        if ((*d)->metavar)
+            snprintf(line, sizeof line, "\n.BI \\-\\-%s \" %s\"\n", name, meta);
+        else
+            snprintf(line, sizeof line, "\n.B \\-\\-%s\n", name);
+        const char *at = strstr(man, line);
+        if (!at)
+            fail_msg("man/rstcraft.1 lacks the option line '%s'", line + 1);
+        if (!(*d)->section) {
+            /* ".BR open ,\n.BR delay :\n" right after it */
+            char want[512] = "", *u = users;
+            size_t n = 0;
+            mode_param_users(*d, users, sizeof users);
+            for (char *tok = strtok_r(users, ", ", &u); tok; tok = strtok_r(NULL, ", ", &u)) {
+                char mode[64];
+                roff(mode, sizeof mode, tok);
+                n += (size_t)snprintf(want + n, sizeof want - n, ".BR %s %s\n", mode, *u ? "," : ":");
+            }
+            if (strncmp(at + strlen(line), want, strlen(want)) != 0)
+                fail_msg("man/rstcraft.1: --%s should name the modes that read it:\n%s", (*d)->name, want);
+        }
+        char alt[128];   /* a flag may close a list: ".BR abort\-on\-overflow ," */
+        if ((*d)->metavar)
+            snprintf(line, sizeof line, "\n.BI %s= %s", name, meta);
+        else
+            snprintf(line, sizeof line, "\n.B %s\n", name);
+        snprintf(alt, sizeof alt, "\n.BR %s ", name);
+        if (!strstr(man, line) && ((*d)->metavar || !strstr(man, alt)))
+            fail_msg("man/rstcraft.1 lacks the rules key '%s'", line + 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +517,8 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_help_version_lists),
         cmocka_unit_test(test_repeat_calls),
+        cmocka_unit_test(test_every_param_option),
+        cmocka_unit_test(test_man_page_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "reply.h"
 #include "nmapdb.h"
 #include "profile_ext.h"
+#include "mode_values.h"
 
 #define CLI  0xc6120001u   /* 198.18.0.1 */
 #define SRV  0xc612000au   /* 198.18.0.10 */
@@ -309,8 +310,8 @@ static void test_after_close_data_resets(void **st)
     fx_free(x);
 }
 
-static void backlog1(struct mode_params *p) { p->backlog = 1; }
-static void backlog1_abort(struct mode_params *p) { p->backlog = 1; p->abort_on_overflow = true; }
+static void backlog1(struct mode_params *p) { pset(p, "backlog", 1); }
+static void backlog1_abort(struct mode_params *p) { pset(p, "backlog", 1); pset(p, "abort-on-overflow", 1); }
 
 static void test_backlog(void **st)
 {
@@ -375,7 +376,7 @@ static void test_syn_flood_hysteresis(void **st)
     fx_free(x);
 }
 
-static void delay5(struct mode_params *p) { p->delay_ms = 5; }
+static void delay5(struct mode_params *p) { pset(p, "delay", 5); }
 
 static void test_delay(void **st)
 {
@@ -660,7 +661,7 @@ static void unread_reply(struct mode_params *p)
 {
     char err[128];
     assert_int_equal(reply_set(&p->reply, "hello\\r\\n", "reply", err, sizeof err), 0);
-    p->read_bytes = 3;
+    pset(p, "read", 3);
 }
 
 static void test_unread_reply_then_reset(void **st)

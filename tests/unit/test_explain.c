@@ -244,6 +244,58 @@ static void backlog_overflow(void **st)
     expect_one(&c, XC_BACKLOG_OVERFLOW, XBY_SERVER);
 }
 
+/* The first RST was lost on its way: the client retransmits 2.7 s later, after the hold,
+ * and draws the same RST again. Still the backlog, not a connection that starts mid-stream. */
+static void backlog_overflow_repeated(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    seg(&c, 1.0021, true, TH_RST, c.sisn + 1, 0, 0, 63, true, 0);
+    C(&c, 3.7, TH_PSH | TH_ACK, 1, 1, 100);
+    seg(&c, 3.7001, true, TH_RST, c.sisn + 1, 0, 0, 63, true, 0);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 2);
+    assert_string_equal(xcause_name(c.got.cause[0]), "backlog-overflow");
+    assert_string_equal(xcause_name(c.got.cause[1]), "backlog-overflow");
+    xtrack_free(&c.t);
+}
+
+/* A killed socket: its data and its RST|ACK (seq ISN+7) reordered behind the bare RST that
+ * answered the client's next segment. That server had a socket: not the backlog. */
+static void abort_reordered_behind_stale(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 1.3, TH_PSH | TH_ACK, 1, 1, 5);
+    seg(&c, 1.304, true, TH_RST, c.sisn + 1, 0, 0, 63, true, 0);
+    S(&c, 1.31, TH_RST | TH_ACK, 7, 1, 0);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 2);
+    assert_string_equal(xcause_name(c.got.cause[0]), "stale-connection");
+    assert_string_equal(xcause_name(c.got.cause[1]), "abortive-close");
+    xtrack_free(&c.t);
+}
+
+/* The server acked the first segment, then a bare RST for the next one 50 us later: its FIN
+ * (data after close) or its RST|ACK (abortive close) was lost, and the wire cannot say which
+ * (the lab corpus has both): stale, with both named in the note. */
+static void recent_ack_then_bare_rst(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 1.003, TH_ACK, 1, 1, 1448);
+    C(&c, 1.0031, TH_PSH | TH_ACK, 1449, 1, 1200);
+    S(&c, 1.0035, TH_ACK, 1, 1449, 0);
+    seg(&c, 1.00355, true, TH_RST, c.sisn + 1, 0, 0, 63, true, 0);
+    expect_one(&c, XC_STALE, XBY_SERVER);
+}
+
 static void stale_connection(void **st)
 {
     (void)st;
@@ -397,6 +449,9 @@ int main(void)
         cmocka_unit_test(abortive_close),
         cmocka_unit_test(data_after_close),
         cmocka_unit_test(backlog_overflow),
+        cmocka_unit_test(backlog_overflow_repeated),
+        cmocka_unit_test(recent_ack_then_bare_rst),
+        cmocka_unit_test(abort_reordered_behind_stale),
         cmocka_unit_test(stale_connection),
         cmocka_unit_test(keepalive_timeout),
         cmocka_unit_test(injected_race),

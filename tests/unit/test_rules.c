@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "mode_values.h"
 #include "rules.h"
 #include "mode.h"
 
@@ -34,18 +35,18 @@ static void test_defaults(void **state)
     struct mode_params p;
     memset(&p, 0xa5, sizeof p);
     mode_params_default(&p);
-    assert_int_equal(p.delay_ms, 110);
-    assert_int_equal(p.read_bytes, 4096);
-    assert_int_equal(p.read_wait_ms, 20);
-    assert_int_equal(p.backlog, 128);
-    assert_false(p.echo);
-    assert_false(p.abort_on_overflow);
+    assert_int_equal(pv(&p, "delay"), 110);
+    assert_int_equal(pv(&p, "read"), 4096);
+    assert_int_equal(pv(&p, "read-wait"), 20);
+    assert_int_equal(pv(&p, "backlog"), 128);
+    assert_false(pv(&p, "echo"));
+    assert_false(pv(&p, "abort-on-overflow"));
 
     struct ruleset rs;
     ruleset_init(&rs);
     assert_int_equal(rs.n, 0);
     assert_ptr_equal(rs.dflt.mode, mode_find("rst"));
-    assert_int_equal(rs.dflt.p.delay_ms, 110);
+    assert_int_equal(pv(&rs.dflt.p, "delay"), 110);
     assert_string_equal(rs.profile, "");
     const struct rule *r = ruleset_match(&rs, IP(198, 18, 0, 1), 80);
     assert_ptr_equal(r, &rs.dflt);
@@ -108,21 +109,21 @@ static void test_kv(void **state)
     char err[256];
     mode_params_default(&p);
     assert_int_equal(mode_params_parse_kv(&p, "delay=0", err, sizeof err), 0);
-    assert_int_equal(p.delay_ms, 0);
+    assert_int_equal(pv(&p, "delay"), 0);
     assert_int_equal(mode_params_parse_kv(&p, "delay=600000", err, sizeof err), 0);
-    assert_int_equal(p.delay_ms, 600000);
+    assert_int_equal(pv(&p, "delay"), 600000);
     assert_int_equal(mode_params_parse_kv(&p, "read=1", err, sizeof err), 0);
-    assert_int_equal(p.read_bytes, 1);
+    assert_int_equal(pv(&p, "read"), 1);
     assert_int_equal(mode_params_parse_kv(&p, "read=1073741824", err, sizeof err), 0);
-    assert_int_equal(p.read_bytes, 1u << 30);
+    assert_int_equal(pv(&p, "read"), 1u << 30);
     assert_int_equal(mode_params_parse_kv(&p, "read-wait=0", err, sizeof err), 0);
-    assert_int_equal(p.read_wait_ms, 0);
+    assert_int_equal(pv(&p, "read-wait"), 0);
     assert_int_equal(mode_params_parse_kv(&p, "backlog=65535", err, sizeof err), 0);
-    assert_int_equal(p.backlog, 65535);
+    assert_int_equal(pv(&p, "backlog"), 65535);
     assert_int_equal(mode_params_parse_kv(&p, "echo", err, sizeof err), 0);
-    assert_true(p.echo);
+    assert_true(pv(&p, "echo"));
     assert_int_equal(mode_params_parse_kv(&p, "abort-on-overflow", err, sizeof err), 0);
-    assert_true(p.abort_on_overflow);
+    assert_true(pv(&p, "abort-on-overflow"));
 
     static const struct { const char *word, *msg; } bad[] = {
         { "dely=110",        "unknown key 'dely' " KEYS },
@@ -154,7 +155,7 @@ static void test_kv(void **state)
         mode_params_default(&p);
         assert_int_equal(mode_params_parse_kv(&p, bad[i].word, err, sizeof err), -1);
         assert_string_equal(err, bad[i].msg);
-        assert_int_equal(p.delay_ms, 110);
+        assert_int_equal(pv(&p, "delay"), 110);
     }
 }
 
@@ -174,20 +175,20 @@ static void test_load_good(void **state)
 
     const struct rule *r = ruleset_match(&rs, IP(198, 18, 0, 10), 80);
     assert_ptr_equal(r->mode, mode_find("open"));
-    assert_true(r->p.echo);
+    assert_true(pv(&r->p, "echo"));
     assert_non_null(strstr(r->where, "good.rules:5"));
     r = ruleset_match(&rs, IP(198, 18, 0, 10), 83);
     assert_ptr_equal(r->mode, mode_find("delay"));
-    assert_int_equal(r->p.delay_ms, 110);
+    assert_int_equal(pv(&r->p, "delay"), 110);
     r = ruleset_match(&rs, IP(198, 18, 0, 10), 84);
     assert_ptr_equal(r->mode, mode_find("unread"));
-    assert_int_equal(r->p.read_bytes, 4096);
-    assert_int_equal(r->p.read_wait_ms, 20);
+    assert_int_equal(pv(&r->p, "read"), 4096);
+    assert_int_equal(pv(&r->p, "read-wait"), 20);
     r = ruleset_match(&rs, IP(198, 18, 0, 10), 86);
     assert_ptr_equal(r->mode, mode_find("backlog"));
-    assert_int_equal(r->p.backlog, 1);
-    assert_true(r->p.abort_on_overflow);
-    assert_false(r->p.echo);
+    assert_int_equal(pv(&r->p, "backlog"), 1);
+    assert_true(pv(&r->p, "abort-on-overflow"));
+    assert_false(pv(&r->p, "echo"));
     /* the CIDR rule: .8-.15 */
     assert_ptr_equal(ruleset_match(&rs, IP(198, 18, 0, 15), 8100)->mode, mode_find("open"));
     assert_ptr_equal(ruleset_match(&rs, IP(198, 18, 0, 16), 8100), &rs.dflt);
@@ -196,8 +197,8 @@ static void test_load_good(void **state)
     /* '*' address */
     r = ruleset_match(&rs, IP(203, 0, 113, 1), 8443);
     assert_ptr_equal(r->mode, mode_find("delay"));
-    assert_int_equal(r->p.delay_ms, 2000);
-    assert_true(r->p.echo);
+    assert_int_equal(pv(&r->p, "delay"), 2000);
+    assert_true(pv(&r->p, "echo"));
     assert_ptr_equal(ruleset_match(&rs, IP(198, 18, 0, 10), 87), &rs.dflt);
     ruleset_free(&rs);
 }
@@ -383,7 +384,7 @@ static void test_blank_and_comments(void **state)
     assert_int_equal(load(&rs, "\t*\t80\topen\techo   # trailing comment\n"
                                "198.18.0.1 81 rst#no space before it", err, sizeof err), 0);
     assert_int_equal(rs.n, 2);
-    assert_true(rs.v[0].p.echo);
+    assert_true(pv(&rs.v[0].p, "echo"));
     assert_ptr_equal(rs.v[1].mode, mode_find("rst"));
     assert_string_equal(rs.v[1].where, "t.rules:2");
     ruleset_free(&rs);
@@ -421,7 +422,7 @@ static void test_match_order(void **state)
     const struct rule *d = ruleset_match(&rs, IP(10, 0, 0, 1), 82);
     assert_ptr_equal(d, &rs.dflt);
     assert_ptr_equal(d->mode, mode_find("unread"));
-    assert_int_equal(d->p.read_bytes, 10);
+    assert_int_equal(pv(&d->p, "read"), 10);
     assert_string_equal(d->where, "t.rules:1");
     ruleset_free(&rs);
 }
