@@ -1,7 +1,7 @@
 /* Classic pcap files read in place: the file is mapped and each record handed over where it
  * lies, with no copy (libpcap reads every record twice through stdio, which costs explain
  * a third of its time on a large file). Only the file format is read here; frames still go
- * through crafter/parse.c. Anything else (pcapng, stdin, a pipe) goes to libpcap. */
+ * through crafter/wire/parse.c. Anything else (pcapng, stdin, a pipe) goes to libpcap. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

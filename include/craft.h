@@ -86,7 +86,7 @@ struct craft_opts {
     char     pcap_path[4096];
 };
 
-/* ---- parsers (crafter/craft_parsers.c); each returns 0, or -1 with one line in err ---- */
+/* ---- parsers (crafter/craft/craft_parsers.c); each returns 0, or -1 with one line in err ---- */
 int craft_parse_flags(const char *s, uint8_t *flags, char *err, size_t errlen);
 /* "500us", "2ms", "1s", "250ns", "0.5" (bare number: seconds, as ping -i) */
 int craft_parse_interval(const char *s, uint64_t *ns, char *err, size_t errlen);
@@ -105,14 +105,14 @@ int craft_opts_preset(const char *name, struct optitem *items, size_t cap, size_
                       char *err, size_t errlen);
 const char *craft_presets(void);
 
-/* ---- the command line (crafter/craft_cli.c) ----
+/* ---- the command line (crafter/craft/craft_cli.c) ----
  * Returns 0 ready, 1 help was printed (exit 0), -1 usage error (one line in err). */
 int  craft_parse_args(struct craft_opts *o, int argc, char **argv, char *err, size_t errlen);
 /* false: DST must be a numeric address (the fuzzer must not wait on DNS) */
 extern bool craft_allow_names;
 void craft_usage(FILE *out);
 
-/* ---- probe identity (crafter/craft_match.c) ----
+/* ---- probe identity (crafter/craft/craft_match.c) ----
  * Probe i varies in every field the user left free: source port (base + i, mod 64512),
  * TCP seq (base + i * 65537, a bijection of 32-bit i), TCP ack when ACK is set (same),
  * IPv4 ID (base + i), ICMP echo sequence (base + i). A reply is inverted to the probe
@@ -201,7 +201,7 @@ bool icmp_is_error(bool v6, uint8_t type);
  * ports and seq as far as the quote goes. False when not even its IP header is there. */
 bool icmp_parse_quoted(const uint8_t *p, size_t len, struct quoted *q);
 
-/* ---- frames beyond the shared template (crafter/build6.c) ---- */
+/* ---- frames beyond the shared template (crafter/wire/build6.c) ---- */
 struct ip6_spec {
     uint8_t  saddr[16], daddr[16];
     uint8_t  hlim, tclass;
@@ -220,14 +220,18 @@ size_t build_tcp_hdr(uint8_t *out, const struct tcp_spec *t);
 size_t build_l3_frame(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t dmac[6],
                       const struct l3_spec *l3, uint8_t proto, const uint8_t *l4, size_t l4len,
                       const uint8_t *payload, size_t plen, size_t csum_off, bool badsum);
-/* IPv6 neighbour solicitation for target, from (smac, saddr). */
+/* IPv6 neighbour solicitation for target, from (smac, saddr); saddr :: makes a DAD probe. */
 size_t build_ns6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t saddr[16],
                  const uint8_t target[16]);
-/* IPv6 neighbour advertisement (solicited, override) answering for target to (dmac, daddr). */
+/* IPv6 neighbour advertisement for target to (dmac, daddr): flags (ND_NA_*) and, with tlla,
+ * the target link-layer address option (smac). */
+#define ND_NA_ROUTER    0x80000000u
+#define ND_NA_SOLICITED 0x40000000u
+#define ND_NA_OVERRIDE  0x20000000u
 size_t build_na6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t dmac[6],
-                 const uint8_t target[16], const uint8_t daddr[16]);
+                 const uint8_t target[16], const uint8_t daddr[16], uint32_t flags, bool tlla);
 
-/* ---- probes of one run (crafter/craft_build.c) ---- */
+/* ---- probes of one run (crafter/craft/craft_build.c) ---- */
 struct craft_ctx {
     const struct craft_opts *o;
     struct probe_gen gen;
@@ -250,7 +254,7 @@ struct craft_patch {
 void   craft_patch_init(const struct craft_ctx *c, const uint8_t *base, size_t len, struct craft_patch *p);
 void   craft_patch(const struct craft_ctx *c, const struct craft_patch *p, uint8_t *frame, uint64_t i);
 
-/* ---- next hop (crafter/neigh.c) ---- */
+/* ---- next hop (crafter/netio/neigh.c) ---- */
 struct route_info {
     int      oif;
     char     ifname[64];
@@ -269,14 +273,14 @@ int  if_first_addr(const char *ifname, bool v6, uint8_t *out);
 /* Does the kernel of this namespace own the address? (bind() test) */
 bool kernel_owns(bool v6, const uint8_t *addr);
 
-/* ---- time (crafter/craft_pace.c) ---- */
+/* ---- time (crafter/craft/craft_pace.c) ---- */
 uint64_t now_mono_ns(void);
 uint64_t now_real_ns(void);
 /* Sleep until the CLOCK_MONOTONIC deadline (absolute), or until fd is readable when fd >= 0.
  * Returns 1 when fd became readable, 0 at the deadline, -1 interrupted. */
 int  wait_until(uint64_t deadline_ns, int fd);
 
-/* ---- TX ring (crafter/craft_ring.c): PACKET_MMAP batches for --flood and --rate ---- */
+/* ---- TX ring (crafter/craft/craft_ring.c): PACKET_MMAP batches for --flood and --rate ---- */
 struct txring {
     int      fd;
     uint8_t *map;
@@ -295,7 +299,7 @@ void txring_commit(struct txring *r, size_t len);
 int  txring_kick(struct txring *r, bool wait);
 void txring_close(struct txring *r);
 
-/* ---- output (crafter/craft_print.c) ---- */
+/* ---- output (crafter/craft/craft_print.c) ---- */
 struct craft_stats {
     uint64_t sent, answered, replies, dups;
     double   rtt_min, rtt_max, rtt_sum;     /* ms */
@@ -305,7 +309,7 @@ void craft_print_reply(const struct craft_opts *o, const struct frame *f, const 
 void craft_print_summary(const struct craft_opts *o, const struct craft_stats *s, double secs);
 void craft_print_banner(const struct craft_opts *o, const char *ifname, size_t hdrlen);
 
-/* ---- one run (crafter/craft_run.c; set up by craft_main in crafter/craft_main.c) ---- */
+/* ---- one run (crafter/craft/craft_run.c; set up by craft_main in crafter/craft/craft_main.c) ---- */
 struct craft_run {
     const struct craft_opts *o;
     struct craft_ctx ctx;
@@ -321,7 +325,7 @@ struct craft_run {
 /* The probe loops. Return the exit status (0 a reply, 1 none, 3 runtime error). */
 int craft_run_probes(struct craft_run *r);
 int craft_run_ring(struct craft_run *r);
-/* --flood without -w: one TX ring and thread per CPU (crafter/craft_flood.c) */
+/* --flood without -w: one TX ring and thread per CPU (crafter/craft/craft_flood.c) */
 int craft_run_flood(struct craft_run *r);
 /* Set by SIGINT / SIGTERM: stop sending, print the summary. */
 extern volatile int craft_stop;

@@ -52,7 +52,7 @@ extern const struct mode_param reply_param_text, reply_param_size, reply_param_r
 #define REPLY_PARAMS &reply_param_text, &reply_param_size, &reply_param_reset_after, \
     &reply_param_delay, &reply_param_rate, &reply_param_segments, &reply_param_idle_close
 
-/* --- the engine side (responder/reply.c) --- */
+/* --- the engine side (responder/modes/reply.c) --- */
 /* The application read a request: answer it (now, after the delay, or after the reply under
  * way), then close when close_after (FIN, or RST|ACK with data unread). May free fl. */
 void reply_start(struct engine *e, struct flow *fl, bool close_after);

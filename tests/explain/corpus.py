@@ -351,15 +351,19 @@ def run_explain(rstcraft, pcap):
     return [json.loads(ln) for ln in r.stdout.splitlines() if ln.strip()]
 
 
-def score(out, rstcraft=REPO / "rstcraft", pcaps=("client.pcap", "server.pcap")):
-    """{'per_cause': {cause: [right, total]}, 'wrong': [...], 'extra': [...]} over the captures."""
+def score(out, rstcraft=REPO / "rstcraft", pcaps=("client.pcap", "server.pcap"), found_by=None):
+    """{'per_cause': {cause: [right, total]}, 'wrong': [...], 'extra': [...]} over the captures.
+    found_by: {pcap name: findings} already made (explain -i on the same wire); else explain
+    reads each capture."""
     out = Path(out)
     forged = [json.loads(ln) for ln in (out / "forged.jsonl").read_text().splitlines() if ln.strip()]
-    labels = json.loads((out / "labels.json").read_text())
+    # make() says which addresses the corpus used; a capture of running() alone is IPv4's
+    lp = out / "labels.json"
+    labels = json.loads(lp.read_text()) if lp.exists() else dict(server=SERVER, client=CLIENT)
     per, wrong, extra = {}, [], []
     for name in pcaps:
         rsts, no_answer, maybe, normal = expected(out / name, forged, labels["server"], labels["client"])
-        found = run_explain(rstcraft, out / name)
+        found = found_by[name] if found_by else run_explain(rstcraft, out / name)
         by_rst = {}
         for f in found:
             if f["ts"] is not None:

@@ -26,9 +26,10 @@ LAB = REPO / "scripts" / "lab"
 CLIENT_IP = "198.18.0.1"
 KERNEL_IP = "198.18.0.2"
 RESP_IP = "198.18.0.10"
-# IPv6 (RFC 5180's 2001:2::/48), only where a test asks for it with Lab.add_v6
+# scripts/lab up --v6 (RFC 5180's 2001:2::/48)
 CLIENT_IP6 = "2001:2::1"
 KERNEL_IP6 = "2001:2::2"
+RESP_IP6 = "2001:2::10"
 
 # Processes and labs alive right now, for the emergency cleanup.
 _procs = set()
@@ -103,13 +104,14 @@ class Lab:
             _tmpdirs.add(self.tmp)
 
     # --- lifecycle ---
-    def up(self):
+    def up(self, v6=False):
         # A stale lab carrying our pid can only be ours: remove it first.
         subprocess.run([str(LAB), "down", self.id], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
         with _lock:
             _labs.add(self.id)
-        r = subprocess.run([str(LAB), "up", self.id], capture_output=True, text=True)
+        r = subprocess.run([str(LAB), "up", self.id] + (["--v6"] if v6 else []),
+                           capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"scripts/lab up {self.id} failed: {r.stderr.strip()}")
         self.client_mac = self.mac("c", "c0")
@@ -150,19 +152,6 @@ class Lab:
         p = subprocess.Popen(self.argv(host, argv), **kw)
         p.lab_id = self.id
         return _register(p)
-
-    def add_v6(self, host, iface, addr, plen=64):
-        """IPv6 on one interface of a lab namespace (the lab has it off everywhere): addr
-        with nodad, and no link-local address, router solicitation or SLAAC, so that only
-        2001:2::/48 appears on the wire. lo gets IPv6 back too: the kernel delivers to its
-        own addresses through it."""
-        self.run(host, ["sysctl", "-qw", f"net.ipv6.conf.{iface}.addr_gen_mode=1",
-                        f"net.ipv6.conf.{iface}.accept_ra=0",
-                        f"net.ipv6.conf.{iface}.router_solicitations=0",
-                        f"net.ipv6.conf.{iface}.disable_ipv6=0",
-                        "net.ipv6.conf.lo.disable_ipv6=0"], check=True)
-        self.run(host, ["ip", "-6", "addr", "replace", f"{addr}/{plen}", "dev", iface, "nodad"],
-                 check=True)
 
     def mac(self, host, iface):
         r = self.run(host, ["cat", f"/sys/class/net/{iface}/address"], check=True)

@@ -1,6 +1,6 @@
 """--busy-poll spins on the capture ring instead of sleeping in ppoll. The wire must not
 tell the difference: the same handshake and echo, --delay's timers still never early, -w
-still complete (the RST against the kernel's: test_rst.py). And the ring itself (crafter/rxring.c) puts
+still complete (the RST against the kernel's: test_rst.py). And the ring itself (crafter/netio/rxring.c) puts
 back a VLAN tag the kernel took off, as libpcap does."""
 import subprocess
 import textwrap

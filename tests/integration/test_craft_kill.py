@@ -129,11 +129,9 @@ def rstcraft_kill(lab, port, *extra, addr=KERNEL_IP):
 
 
 @pytest.fixture(scope="module")
-def v6(lab):
-    """IPv6 between the client and the kernel host, beside IPv4."""
-    lab.add_v6("c", "c0", CLIENT_IP6)
-    lab.add_v6("k", "k0", KERNEL_IP6)
-    return lab
+def lab(lab6):
+    """Every test here runs in the lab with IPv6 beside IPv4 (scripts/lab up --v6)."""
+    return lab6
 
 
 # ipv4-mapped: both peers use IPv6 sockets for an IPv4 connection (::ffff:198.18.0.2), so
@@ -142,10 +140,8 @@ PEER_ADDR = {"ipv4": KERNEL_IP, "ipv6": KERNEL_IP6, "ipv4-mapped": "::ffff:" + K
 
 
 @pytest.mark.parametrize("family", ["ipv4", "ipv6", "ipv4-mapped"])
-def test_kill_busy_and_idle_connection(lab, request, family):
+def test_kill_busy_and_idle_connection(lab, family):
     addr = KERNEL_IP6 if family == "ipv6" else KERNEL_IP
-    if family == "ipv6":
-        request.getfixturevalue("v6")
     pair = Pair(lab, {"ipv4": 5001, "ipv6": 5011, "ipv4-mapped": 5021}[family], PEER_ADDR[family])
     try:
         # IPv6 RSTs only (the busy connection would fill a full capture): TCP right after
@@ -190,10 +186,8 @@ def check_v6_rsts(pkts, evs, port):
 
 
 @pytest.mark.parametrize("family", ["ipv4", "ipv6"])
-def test_kill_client_only(lab, request, family):
+def test_kill_client_only(lab, family):
     # --client: only the client end is reset; the server's idle socket stays open
-    if family == "ipv6":
-        request.getfixturevalue("v6")
     port = 5003 if family == "ipv4" else 5013
     pair = Pair(lab, port, PEER_ADDR[family])
     try:

@@ -1,8 +1,8 @@
 /* explain's tracker and classifier on frames built with the project's own templates
- * (crafter/template.c; IPv6: build6.c): one small conversation per cause, each checked for
- * its verdict, plus a normal connection (no finding), the flow size bound and eviction.
- * Every test runs over IPv4 and again over IPv6 (no IP ID, no DF there). The ground truth
- * of real kernels is the lab corpus (tests/explain); these pin the rules. */
+ * (crafter/wire/template.c; IPv6: crafter/wire/build6.c): one small conversation per cause,
+ * each checked for its verdict, plus a normal connection (no finding), the flow size bound
+ * and eviction. Every test runs over IPv4 and again over IPv6 (no IP ID, no DF there). The
+ * ground truth of real kernels is the lab corpus (tests/explain); these pin the rules. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
