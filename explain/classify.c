@@ -5,6 +5,7 @@
  * sender really send it (TTL, DF, its own data after the RST, bursts), then which phase of
  * the connection it ends and which sequence number it carries (RFC 793 §3.4, Linux
  * tcp_v4_send_reset vs tcp_send_active_reset; SCENARIOS.md). */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include "explain.h"
@@ -12,7 +13,7 @@
 static const char *const cause_names[XC_N] = {
     "closed-port", "no-answer", "client-abort", "abortive-close", "data-after-close",
     "backlog-overflow", "stale-connection", "keepalive-timeout", "injected",
-    "firewall-reject", "challenge-ack", "unknown",
+    "firewall-reject", "challenge-ack", "icmp-reject", "unknown",
 };
 
 const char *xcause_name(enum xcause c)
@@ -126,6 +127,53 @@ static void no_answer(const struct xrst *r, struct verdict *v)
              cl->nsyn, cl->nsyn == 1 ? "" : "s", span, cl->isn);
     snprintf(v->saw, sizeof v->saw, "client: ETIMEDOUT after its SYN retries (EINPROGRESS at its own timeout); server: nothing");
     snprintf(v->note, sizeof v->note, "a firewall drop, a blackhole, a dead host and a full backlog without abort look the same on the wire");
+}
+
+/* What an ICMP/ICMPv6 destination unreachable says, and the errno Linux's connect() gets
+ * from it in SYN_SENT (icmp_err_convert, icmpv6_err_convert: every code aborts the attempt). */
+struct unreach { const char *what, *err; char kind; };   /* kind: p port, a admin, r route */
+
+static struct unreach unreach_of(bool v6, uint8_t code)
+{
+    static const struct unreach v4[16] = {
+        { "net unreachable", "ENETUNREACH", 'r' }, { "host unreachable", "EHOSTUNREACH", 'r' },
+        { "protocol unreachable", "ENOPROTOOPT", 'p' }, { "port unreachable", "ECONNREFUSED", 'p' },
+        { "fragmentation needed", "EMSGSIZE", 'r' }, { "source route failed", "EOPNOTSUPP", 'r' },
+        { "net unknown", "ENETUNREACH", 'r' }, { "host unknown", "EHOSTDOWN", 'r' },
+        { "source host isolated", "ENONET", 'r' }, { "net administratively prohibited", "ENETUNREACH", 'a' },
+        { "host administratively prohibited", "EHOSTUNREACH", 'a' }, { "net unreachable for TOS", "ENETUNREACH", 'r' },
+        { "host unreachable for TOS", "EHOSTUNREACH", 'r' },
+        { "communication administratively prohibited", "EHOSTUNREACH", 'a' },
+        { "host precedence violation", "EHOSTUNREACH", 'a' }, { "precedence cutoff", "EHOSTUNREACH", 'a' },
+    };
+    static const struct unreach v6t[7] = {
+        { "no route to destination", "ENETUNREACH", 'r' }, { "administratively prohibited", "EACCES", 'a' },
+        { "beyond scope of source address", "EHOSTUNREACH", 'r' }, { "address unreachable", "EHOSTUNREACH", 'r' },
+        { "port unreachable", "ECONNREFUSED", 'p' }, { "source address failed policy", "EACCES", 'a' },
+        { "reject route", "EACCES", 'a' },
+    };
+    if (v6 ? code < 7 : code < 16)
+        return v6 ? v6t[code] : v4[code];
+    return (struct unreach){ "unreachable (unknown code)", "an error", 'r' };
+}
+
+static void icmp_reject(const struct xrst *r, struct verdict *v)
+{
+    bool v6 = r->key.v6, host = memcmp(r->icmp_from, r->key.addr[1], 16) == 0;
+    struct unreach u = unreach_of(v6, r->icmp_code);
+    char from[INET6_ADDRSTRLEN];
+    inet_ntop(v6 ? AF_INET6 : AF_INET, r->icmp_from, from, sizeof from);
+    set(v, XC_ICMP_REJECT, host ? XBY_SERVER : XBY_ONPATH);
+    snprintf(v->evidence, sizeof v->evidence, "SYN%s, then ICMP%s %s (%u/%u) from %s%s %.2f ms later: %s",
+             r->s[0].nsyn > 1 ? " (retransmitted)" : "", v6 ? "v6" : "", u.what, r->icmp_type, r->icmp_code,
+             from, host ? ", the host itself," : ", not the host,", ms(r->rst.t_us - r->t_syn_us),
+             u.kind == 'p' ? "a firewall's reject (TCP answers a closed port with an RST)"
+             : u.kind == 'a' ? "a filter's reject"
+                             : "no way to the host");
+    snprintf(v->saw, sizeof v->saw, "client: %s on connect() at once, no retry; server: %s", u.err,
+             host ? "its firewall refused the SYN, the application never saw it" : "never saw the SYN");
+    if (u.kind == 'r')
+        snprintf(v->note, sizeof v->note, "a router's reject with this code and a host it really cannot reach look the same");
 }
 
 /* The claimed sender answered the same SYN with a SYN-ACK, before or after the RST. */
@@ -348,6 +396,10 @@ static void established(struct ctx *c, struct verdict *v)
 void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v)
 {
     memset(v, 0, sizeof *v);
+    if (r->icmp_type) {
+        icmp_reject(r, v);
+        return;
+    }
     if (!r->rst.flags) {
         no_answer(r, v);
         return;
@@ -381,14 +433,15 @@ void xclassify(const struct xrst *r, const struct xhosts *h, struct verdict *v)
         return;
     }
     bool forged_signs = r->s_data_after || r->burst || r->both_ends;
-    if (c.onpath[0] && !forged_signs && !c.ack && r->rst.ipid == 0 && r->rst.df && !r->rst.win &&
-        answers_receiver(r, c.R)) {
+    /* IPv6 has neither IP ID nor DF: there the window is all of the shape */
+    bool kernel_shape = !r->rst.win && (r->key.v6 || (r->rst.ipid == 0 && r->rst.df));
+    if (c.onpath[0] && !forged_signs && !c.ack && kernel_shape && answers_receiver(r, c.R)) {
         /* A kernel's reset (ID 0, DF, window 0, seq = the segment's ack) from another hop:
          * a firewall's REJECT with tcp-reset answering for the host mid-connection. */
         set(v, XC_FIREWALL_REJECT, XBY_ONPATH);
         snprintf(v->evidence, sizeof v->evidence,
-                 "bare RST seq = the %s's ack, shaped like a kernel's (ID 0, DF, window 0), not from the %s: %s",
-                 c.rname, c.sname, c.onpath);
+                 "bare RST seq = the %s's ack, shaped like a kernel's (%s), not from the %s: %s",
+                 c.rname, r->key.v6 ? "window 0" : "ID 0, DF, window 0", c.sname, c.onpath);
         snprintf(v->saw, sizeof v->saw, "%s: ECONNRESET on recv()/send(); %s: never saw the segment",
                  c.rname, c.sname);
         snprintf(v->note, sizeof v->note, "a careful forger copying a kernel's reset looks the same");

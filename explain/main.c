@@ -64,7 +64,7 @@ static void usage(FILE *o)
           "FILTER is a pcap filter expression, as tcpdump takes it.\n"
           "Causes: closed-port no-answer client-abort abortive-close data-after-close\n"
           "        backlog-overflow stale-connection keepalive-timeout injected\n"
-          "        firewall-reject challenge-ack unknown\n"
+          "        firewall-reject challenge-ack icmp-reject unknown\n"
           "Exit: 0 read to the end, 2 usage, 3 the capture could not be (fully) read.\n", o);
 }
 

@@ -6,14 +6,6 @@
 #include "cli.h"
 #include "explain.h"
 
-static const char *endpoint(const struct xkey *k, int side, char *buf, size_t n)
-{
-    char a[INET6_ADDRSTRLEN];
-    inet_ntop(k->v6 ? AF_INET6 : AF_INET, k->addr[side], a, sizeof a);
-    snprintf(buf, n, k->v6 ? "[%s]:%u" : "%s:%u", a, k->port[side]);
-    return buf;
-}
-
 /* Sequence numbers relative to the sender's ISN, acks to the receiver's, as tcpdump -S does not. */
 static void print_pkt(FILE *o, const struct xrst *r, const struct xpkt *p, const char *tag)
 {
@@ -38,12 +30,12 @@ static void print_pkt(FILE *o, const struct xrst *r, const struct xpkt *p, const
 void xreport_finding(struct xreport *rp, const struct xrst *r, const struct verdict *v)
 {
     FILE *o = rp->out;
-    char src[64], dst[64];
+    char src[CLI_EPLEN], dst[CLI_EPLEN];
     rp->count[v->cause]++;
-    bool na = !r->rst.flags;
+    bool na = !r->rst.flags && !r->icmp_type;   /* no answer: no time, the SYN's direction */
     int s = na ? 0 : r->dir;
-    endpoint(&r->key, s, src, sizeof src);
-    endpoint(&r->key, 1 - s, dst, sizeof dst);
+    cli_endpoint(src, r->key.v6, r->key.addr[s], r->key.port[s]);
+    cli_endpoint(dst, r->key.v6, r->key.addr[1 - s], r->key.port[1 - s]);
     if (rp->json) {
         fputs("{\"ts\":", o);
         if (na)
@@ -80,7 +72,10 @@ void xreport_finding(struct xreport *rp, const struct xrst *r, const struct verd
     if (rp->verbose && !rp->json) {
         for (int i = 0; i < r->hist_n; i++)
             print_pkt(o, r, &r->hist[i], " ");
-        if (!na)
+        if (r->icmp_type)
+            fprintf(o, "    > %+10.6f ICMP%s type %u code %u, ttl %u\n", 0.0, r->key.v6 ? "v6" : "",
+                    r->icmp_type, r->icmp_code, r->rst.ttl);
+        else if (!na)
             print_pkt(o, r, &r->rst, ">");
         for (int i = 0; i < r->after_n; i++)
             print_pkt(o, r, &r->after[i], " ");

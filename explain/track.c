@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include "craft.h"
 #include "explain.h"
 
 /* A flow that ended (an RST, or FINs both ways) waits out the hold on L_CLOSED while its
@@ -58,22 +59,6 @@ void xtrack_free(struct xtrack *t)
 }
 
 /* ---- keys ---- */
-
-/* Whole-word stores: the 8-byte loads of addr_eq then forward from them without a stall. */
-static void frame_addrs(const struct frame *f, uint8_t src[16], uint8_t dst[16])
-{
-    if (f->l3 == L3_IPV6) {
-        memcpy(src, f->saddr6, 16);
-        memcpy(dst, f->daddr6, 16);
-        return;
-    }
-    uint64_t w[2] = { 0, 0 };
-    uint32_t a = htonl(f->saddr), b = htonl(f->daddr);
-    memcpy(w, &a, 4);
-    memcpy(src, w, 16);
-    memcpy(w, &b, 4);
-    memcpy(dst, w, 16);
-}
 
 static inline uint32_t end_hash(const uint8_t *a, uint16_t port, bool v6)
 {
@@ -182,27 +167,41 @@ static void hist_copy(const struct xflow *f, struct xpkt *out, uint8_t *n)
     *n = f->hist_n;
 }
 
-/* A connection attempt that never drew an answer: SYNs only, nothing back. */
-static void maybe_no_answer(struct xtrack *t, const struct xflow *f)
+/* Still only an attempt: the client's SYNs, nothing from the server, no RST either way. */
+static bool attempt_only(const struct xflow *f)
 {
     const struct xside *c = &f->s[0], *s = &f->s[1];
-    if (!(c->flags & XSIDE_SYN) || (f->fflags & XF_MIDSTREAM) || (s->flags & (XSIDE_SEEN | XSIDE_RST)) ||
-        (c->flags & (XSIDE_RST | XSIDE_ACKED)))
-        return;
-    if (c->nsyn < 2 && t->now - (f->t0 + f->t_syn_us / 1e6) < 1.0)
-        return;                             /* the capture ended too soon to tell */
+    return (c->flags & XSIDE_SYN) && !(f->fflags & XF_MIDSTREAM) && !(s->flags & (XSIDE_SEEN | XSIDE_RST)) &&
+           !(c->flags & (XSIDE_RST | XSIDE_ACKED));
+}
+
+/* A record of an attempt (no RST: rst.flags 0) at time ts; 0 when none is free. */
+static uint32_t attempt_record(struct xtrack *t, const struct xflow *f, double ts)
+{
     uint32_t r = rec_alloc(t);
     if (!r)
-        return;
+        return 0;
     struct xrst *x = &t->recs[r];
-    x->ts = f->t0;
+    x->ts = ts;
     x->t0 = f->t0;
     x->key = f->key;
     x->fflags = f->fflags;
     memcpy(x->s, f->s, sizeof x->s);
     x->t_syn_us = f->t_syn_us;
     hist_copy(f, x->hist, &x->hist_n);
-    rec_emit(t, r);
+    return r;
+}
+
+/* A connection attempt that never drew an answer: SYNs only, nothing back. */
+static void maybe_no_answer(struct xtrack *t, const struct xflow *f)
+{
+    if (!attempt_only(f) || (f->fflags & XF_ICMP))
+        return;
+    if (f->s[0].nsyn < 2 && t->now - (f->t0 + f->t_syn_us / 1e6) < 1.0)
+        return;                             /* the capture ended too soon to tell */
+    uint32_t r = attempt_record(t, f, f->t0);
+    if (r)
+        rec_emit(t, r);
 }
 
 static void emit_pending(struct xtrack *t, struct xflow *f)
@@ -550,34 +549,43 @@ static void side_update(struct xtrack *t, struct xflow *f, const struct seg *g)
     s->flags |= XSIDE_SEEN;
 }
 
+/* The flow of (src:sport -> dst:dport) in bucket h, with the sender's side in *dir; 0: none. */
+static uint32_t flow_find(const struct xtrack *t, uint32_t h, bool v6, const uint8_t *src, uint16_t sport,
+                          const uint8_t *dst, uint16_t dport, uint8_t *dir)
+{
+    for (uint32_t i = t->hash[h]; i; i = t->pool[i].hnext) {
+        const struct xflow *f = &t->pool[i];
+        if (f->key.v6 != v6)
+            continue;
+        if (end_is(&f->key, 0, src, sport) && end_is(&f->key, 1, dst, dport)) {
+            *dir = 0;
+            return i;
+        }
+        if (end_is(&f->key, 1, src, sport) && end_is(&f->key, 0, dst, dport)) {
+            *dir = 1;
+            return i;
+        }
+    }
+    return 0;
+}
+
 /* Find the flow of a segment, or start one. Side 0 is the end that sent the first SYN;
  * for a capture that starts mid-connection, the end with the higher (ephemeral) port. */
 static uint32_t lookup(struct xtrack *t, const struct frame *fr, double ts, uint8_t *dir)
 {
     uint8_t src[16], dst[16];
-    frame_addrs(fr, src, dst);
+    pkt_addrs(fr, src, dst);
     bool v6 = fr->l3 == L3_IPV6;
     uint32_t h = flow_hash(src, fr->sport, dst, fr->dport, v6) & t->hmask;
-    for (uint32_t i = t->hash[h]; i; i = t->pool[i].hnext) {
-        struct xflow *f = &t->pool[i];
-        if (f->key.v6 != v6)
-            continue;
-        int d;
-        if (end_is(&f->key, 0, src, fr->sport) && end_is(&f->key, 1, dst, fr->dport))
-            d = 0;
-        else if (end_is(&f->key, 1, src, fr->sport) && end_is(&f->key, 0, dst, fr->dport))
-            d = 1;
-        else
-            continue;
+    uint32_t i = flow_find(t, h, v6, src, fr->sport, dst, fr->dport, dir);
+    if (i) {
+        const struct xflow *f = &t->pool[i];
         /* The 4-tuple used again: a new SYN with another ISN after the old flow ended. */
         bool fresh_syn = (fr->flags & (TH_SYN | TH_ACK)) == TH_SYN;
-        if (fresh_syn && (f->fflags & XF_CLOSED) &&
-            !((f->s[d].flags & XSIDE_SYN) && f->s[d].isn == fr->seq)) {
-            flow_finish(t, i);
-            break;
-        }
-        *dir = (uint8_t)d;
-        return i;
+        if (!(fresh_syn && (f->fflags & XF_CLOSED) &&
+              !((f->s[*dir].flags & XSIDE_SYN) && f->s[*dir].isn == fr->seq)))
+            return i;
+        flow_finish(t, i);
     }
     struct xkey k;
     memset(&k, 0, sizeof k);
@@ -590,11 +598,62 @@ static uint32_t lookup(struct xtrack *t, const struct frame *fr, double ts, uint
     memcpy(k.addr[1], s, 16);
     k.port[0] = sender_is_client ? fr->sport : fr->dport;
     k.port[1] = sender_is_client ? fr->dport : fr->sport;
-    uint32_t i = flow_new(t, &k, h, ts);
+    i = flow_new(t, &k, h, ts);
     if (!syn)
         t->pool[i].fflags |= XF_MIDSTREAM;
     *dir = sender_is_client ? 0 : 1;
     return i;
+}
+
+static void move_to(struct xtrack *t, uint32_t i, uint8_t list)
+{
+    if (t->pool[i].list != list) {
+        list_unlink(t, i);
+        list_append(t, i, list);
+    }
+}
+
+/* An ICMP or ICMPv6 destination unreachable quoting a client's SYN that had no answer yet
+ * (a firewall's reject, a router without a way to the host): the attempt's record, now,
+ * instead of a no-answer later. Returns whether it was one. */
+static bool icmp_refusal(struct xtrack *t, const struct frame *fr, double ts)
+{
+    bool v6 = fr->l4 == L4_ICMP6;
+    struct quoted q;
+    if (fr->icmp_type != (v6 ? 1 : 3) || !icmp_parse_quoted(fr->payload, fr->payload_len, &q) ||
+        q.v6 != v6 || q.proto != 6 || !q.sport)
+        return false;
+    uint8_t src[16] = { 0 }, dst[16] = { 0 };
+    if (v6) {
+        memcpy(src, q.s6, 16);
+        memcpy(dst, q.d6, 16);
+    } else {
+        uint32_t a = htonl(q.s4), b = htonl(q.d4);
+        memcpy(src, &a, 4);
+        memcpy(dst, &b, 4);
+    }
+    uint8_t dir;
+    uint32_t i = flow_find(t, flow_hash(src, q.sport, dst, q.dport, v6) & t->hmask, v6, src, q.sport, dst,
+                           q.dport, &dir);
+    struct xflow *f = &t->pool[i];
+    if (!i || dir != 0 || !attempt_only(f) || (f->fflags & XF_ICMP) || (q.has_seq && q.seq != f->s[0].isn))
+        return false;
+    uint32_t r = attempt_record(t, f, ts);
+    if (!r)
+        return false;
+    struct xrst *x = &t->recs[r];
+    uint8_t to[16];
+    x->dir = 1;
+    x->rst.t_us = us_since(f->t0, ts);
+    x->rst.dir = 1;
+    x->rst.ttl = fr->ttl;
+    x->icmp_type = fr->icmp_type;
+    x->icmp_code = fr->icmp_code;
+    pkt_addrs(fr, x->icmp_from, to);
+    rec_emit(t, r);
+    f->fflags |= XF_ICMP | XF_CLOSED;
+    move_to(t, i, L_CLOSED);
+    return true;
 }
 
 void xtrack_frame(struct xtrack *t, const struct frame *fr, double ts)
@@ -606,6 +665,8 @@ void xtrack_frame(struct xtrack *t, const struct frame *fr, double ts)
         expire(t);
         t->next_expire = t->now + 0.5;
     }
+    if ((fr->l4 == L4_ICMP || fr->l4 == L4_ICMP6) && fr->err == PKT_OK && icmp_refusal(t, fr, ts))
+        return;
     if (fr->l4 != L4_TCP || (fr->err != PKT_OK && fr->err != PKT_E_TRUNC_L3) || fr->doff < 20) {
         t->skipped++;
         return;
@@ -634,11 +695,7 @@ void xtrack_frame(struct xtrack *t, const struct frame *fr, double ts)
     }
     struct xpkt p = pkt_of(&g);
     hist_push(f, &p);
-    uint8_t want = (f->fflags & XF_CLOSED) ? L_CLOSED : L_OPEN;
-    if (f->list != want) {
-        list_unlink(t, i);
-        list_append(t, i, want);
-    }
+    move_to(t, i, (f->fflags & XF_CLOSED) ? L_CLOSED : L_OPEN);
 }
 
 void xtrack_tick(struct xtrack *t, double now)

@@ -1,8 +1,10 @@
 /* What every command's option parsing shares: one-line messages for getopt_long's
- * complaints, and the stop signals. */
+ * complaints, the stop signals, and how endpoints and strings are printed. */
 #ifndef RSTCRAFT_CLI_H
 #define RSTCRAFT_CLI_H
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,6 +21,11 @@ int cli_ifname(const char *s, char *err, size_t errlen);
 
 /* s as a JSON string, quotes included: '"' and '\\' escaped, control characters as \\u00XX. */
 void cli_json_str(FILE *f, const char *s);
+
+/* An endpoint as users read it: "198.18.0.2:80", "[2001:2::2]:80". addr is network order
+ * (IPv4 in its first 4 bytes). buf: CLI_EPLEN bytes. Returns buf. */
+#define CLI_EPLEN 56
+const char *cli_endpoint(char *buf, bool v6, const uint8_t *addr, uint16_t port);
 
 /* SIGINT and SIGTERM call fn (which should only set a flag). */
 void cli_on_stop(void (*fn)(int));

@@ -197,6 +197,9 @@ bool reply_key_from_frame(const struct probe_gen *g, const struct craft_target *
                           const struct frame *f, struct reply_key *k, struct quoted *q);
 /* Is this an ICMP/ICMPv6 error type (destination unreachable, time exceeded, ...)? */
 bool icmp_is_error(bool v6, uint8_t type);
+/* The packet quoted by an ICMP/ICMPv6 error (the bytes after its 8-byte header) into q;
+ * ports and seq as far as the quote goes. False when not even its IP header is there. */
+bool icmp_parse_quoted(const uint8_t *p, size_t len, struct quoted *q);
 
 /* ---- frames beyond the shared template (crafter/wire/build6.c) ---- */
 struct ip6_spec {

@@ -61,6 +61,7 @@ struct xkey {
 #define XF_DF1       0x10      /* side 1 sets DF on all its segments */
 #define XF_ABORT0    0x20      /* side 0 sent an RST|ACK with a window: a live socket aborted */
 #define XF_ABORT1    0x40      /* the same for side 1 */
+#define XF_ICMP      0x80      /* an ICMP error refused the attempt (its record is made) */
 
 struct xflow {
     struct xkey key;
@@ -106,13 +107,17 @@ struct xrst {
     uint8_t  prev_abort;       /* the same end sent an RST|ACK with a window before it */
     uint8_t  later_abort;      /* ... or after it (reordered ahead of it, or a second socket) */
     uint32_t t_first_us;       /* the same end's first RST in this flow (this one's if first) */
+    /* an ICMP/ICMPv6 destination unreachable that refused the attempt (type 0: none); then
+     * rst.flags is 0, ts and rst.t_us are the ICMP's, dir is 1 (it speaks for the server) */
+    uint8_t  icmp_type, icmp_code;
+    uint8_t  icmp_from[16];    /* its source address (the server's own, or a router's) */
     uint32_t next;             /* next record watching the same flow */
 };
 
 enum xcause {
     XC_CLOSED_PORT, XC_NO_ANSWER, XC_CLIENT_ABORT, XC_ABORTIVE_CLOSE, XC_DATA_AFTER_CLOSE,
     XC_BACKLOG_OVERFLOW, XC_STALE, XC_KEEPALIVE, XC_INJECTED, XC_FIREWALL_REJECT,
-    XC_CHALLENGE_ACK, XC_UNKNOWN, XC_N
+    XC_CHALLENGE_ACK, XC_ICMP_REJECT, XC_UNKNOWN, XC_N
 };
 enum xby { XBY_CLIENT, XBY_SERVER, XBY_ONPATH };
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
+#include <arpa/inet.h>
 
 #define ETH_HLEN_    14
 #define ETHTYPE_IPV4 0x0800
@@ -119,6 +121,23 @@ enum pkt_err pkt_parse_ip(struct frame *f, const uint8_t *data, size_t len);
 /* Decode TCP options from `len` bytes at p into o. Returns false if malformed. */
 bool tcpopt_parse(struct tcp_opts *o, const uint8_t *p, size_t len);
 const char *pkt_strerror(enum pkt_err e);
+/* A frame's source and destination as 16 network-order bytes each (IPv4 in the first 4,
+ * the rest zero): one key for both families, as kill and explain keep their flows. */
+static inline void pkt_addrs(const struct frame *f, uint8_t src[16], uint8_t dst[16])
+{
+    if (f->l3 == L3_IPV6) {
+        memcpy(src, f->saddr6, 16);
+        memcpy(dst, f->daddr6, 16);
+        return;
+    }
+    /* whole-word stores: the 8-byte loads that compare keys then forward from them */
+    uint64_t w[2] = { 0, 0 };
+    uint32_t a = htonl(f->saddr), b = htonl(f->daddr);
+    memcpy(w, &a, 4);
+    memcpy(src, w, 16);
+    memcpy(w, &b, 4);
+    memcpy(dst, w, 16);
+}
 
 /* tcpdump-style flag letters ("S", "S.", "R.", "FP."; "none") into buf (>= 12 bytes). */
 const char *tcp_flags_str(uint8_t flags, char *buf);

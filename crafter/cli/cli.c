@@ -1,4 +1,5 @@
 /* Shared option-parsing messages and stop signals (include/cli.h). */
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,14 @@ void cli_json_str(FILE *f, const char *s)
             fputc(*p, f);
     }
     fputc('"', f);
+}
+
+const char *cli_endpoint(char *buf, bool v6, const uint8_t *addr, uint16_t port)
+{
+    char a[INET6_ADDRSTRLEN];
+    inet_ntop(v6 ? AF_INET6 : AF_INET, addr, a, sizeof a);
+    snprintf(buf, CLI_EPLEN, v6 ? "[%s]:%u" : "%s:%u", a, port);
+    return buf;
 }
 
 void cli_on_stop(void (*fn)(int))

@@ -282,9 +282,9 @@ bool icmp_is_error(bool v6, uint8_t type)
     return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
-/* The quoted probe: our own minimal decode so that a quote cut after 8 L4 bytes (RFC 792)
- * still yields ports and sequence. */
-static bool parse_quoted(const uint8_t *p, size_t len, struct quoted *q)
+/* Our own minimal decode so that a quote cut after 8 L4 bytes (RFC 792) still yields ports
+ * and sequence. */
+bool icmp_parse_quoted(const uint8_t *p, size_t len, struct quoted *q)
 {
     struct rd r = { p, len };
     memset(q, 0, sizeof *q);
@@ -364,7 +364,7 @@ bool reply_key_from_frame(const struct probe_gen *g, const struct craft_target *
         size_t qlen = f->l4_len - 8;
         if (f->l4_off + 8 + qlen > f->len)
             qlen = f->len - f->l4_off - 8;
-        if (!parse_quoted(f->data + f->l4_off + 8, qlen, qq))
+        if (!icmp_parse_quoted(f->data + f->l4_off + 8, qlen, qq))
             return false;
         if (qq->v6 != tg->v6 || qq->proto != proto_num(g->proto, g->v6))
             return false;

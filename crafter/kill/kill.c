@@ -1,7 +1,8 @@
-/* `rstcraft kill -i IFACE FILTER`: reset live TCP connections (IPv4) that match a pcap
+/* `rstcraft kill -i IFACE FILTER`: reset live TCP connections (IPv4, IPv6) that match a pcap
  * filter. Both directions are sniffed; each end gets an RST at its exact RCV.NXT
  * (kill_flow.c). An end owned by this namespace's kernel is reached through a raw IP socket
- * (the kernel loops it back); any other through the interface at the link layer (libnet).
+ * of its family (the kernel loops it back); any other through the interface at the link
+ * layer (libnet).
  * --probe finds idle connections in the kernel's socket table and provokes an RFC 5961
  * challenge ACK with a spoofed SYN, which carries the exact sequence numbers. */
 #include <arpa/inet.h>
@@ -39,7 +40,7 @@ struct kopts {
     uint64_t timeout_ms;
 };
 
-struct sent_rec { uint32_t saddr, daddr, seq; uint16_t sport, dport; uint8_t flags; };
+struct sent_rec { uint8_t saddr[16], daddr[16]; uint32_t seq; uint16_t sport, dport; uint8_t flags; };
 
 struct killer {
     struct kopts o;
@@ -47,7 +48,7 @@ struct killer {
     struct bpf_program prog;
     bool has_prog;
     struct netio net;
-    int raw;
+    int raw, raw6;              /* IPPROTO_RAW sockets: the header is ours */
     struct tmpl_tcp4 tmpl;
     struct ktable t;
     struct sent_rec sent[SENT_RING];
@@ -63,8 +64,9 @@ static void kusage(FILE *out)
 {
     fputs(
 "usage: rstcraft kill -i IFACE [options] FILTER...\n"
-"  Resets the live TCP connections (IPv4) matching the pcap FILTER, e.g.\n"
-"  'host 198.18.0.2 and port 5001'. Each end gets an RST at its exact RCV.NXT.\n"
+"  Resets the live TCP connections (IPv4 and IPv6) matching the pcap FILTER, e.g.\n"
+"  'host 198.18.0.2 and port 5001', 'host 2001:2::2 and port 5001'. Each end gets an\n"
+"  RST at its exact RCV.NXT.\n"
 "  -i, --iface IFACE   where to sniff and send (both directions must pass there)\n"
 "  --client            reset only the client end (the one that sent the SYN)\n"
 "  --server            reset only the server end\n"
@@ -160,13 +162,9 @@ static int kparse(struct kopts *o, int argc, char **argv, char *err, size_t errl
 
 static uint64_t now_ns(void) { return now_mono_ns(); }
 
-static const char *ep(uint32_t ip, uint16_t port, char *buf)
+static const char *ep(const struct kflow *k, const struct kside *s, char *buf)
 {
-    uint32_t n = htonl(ip);
-    char a[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &n, a, sizeof a);
-    snprintf(buf, 32, "%s:%u", a, port);
-    return buf;
+    return cli_endpoint(buf, k->v6, s->ip, s->port);
 }
 
 static bool side_wanted(const struct killer *K, const struct kflow *k, int side)
@@ -179,15 +177,32 @@ static bool side_wanted(const struct killer *K, const struct kflow *k, int side)
     return true;
 }
 
-static bool is_ours(struct killer *K, const struct frame *f)
+static bool is_ours(struct killer *K, const struct frame *f, const uint8_t *src, const uint8_t *dst)
 {
     for (unsigned i = 0; i < SENT_RING; i++) {
         const struct sent_rec *s = &K->sent[i];
-        if (s->seq == f->seq && s->saddr == f->saddr && s->daddr == f->daddr && s->sport == f->sport &&
-            s->dport == f->dport && s->flags == f->flags)
+        if (s->seq == f->seq && s->sport == f->sport && s->dport == f->dport && s->flags == f->flags &&
+            memcmp(s->saddr, src, 16) == 0 && memcmp(s->daddr, dst, 16) == 0)
             return true;
     }
     return false;
+}
+
+/* Hand an IP packet to this namespace's kernel, addressed to one of its own addresses. */
+static int send_local(struct killer *K, bool v6, const uint8_t *daddr, const uint8_t *pkt, size_t len)
+{
+    if (v6) {
+        struct sockaddr_in6 sin6;
+        memset(&sin6, 0, sizeof sin6);
+        sin6.sin6_family = AF_INET6;
+        memcpy(&sin6.sin6_addr, daddr, 16);
+        return sendto(K->raw6, pkt, len, 0, (struct sockaddr *)&sin6, sizeof sin6) < 0 ? -1 : 0;
+    }
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    memcpy(&sin.sin_addr, daddr, 4);
+    return sendto(K->raw, pkt, len, 0, (struct sockaddr *)&sin, sizeof sin) < 0 ? -1 : 0;
 }
 
 /* Send one segment to side `to` of k, from its peer. */
@@ -204,30 +219,25 @@ static int send_to(struct killer *K, struct kflow *k, int to, uint32_t seq, uint
     else if (P->has_mac)
         memcpy(dmac, P->to_mac, 6);
     else if (!T->local) {
-        uint32_t nip = htonl(T->ip);
-        if (nl_neigh_get(false, K->net.ifindex, (const uint8_t *)&nip, dmac) != 1)
+        if (nl_neigh_get(k->v6, K->net.ifindex, T->ip, dmac) != 1)
             return -1;
     } else {
         memset(dmac, 0, 6);
     }
-    size_t len = kill_build(&K->tmpl, frame, sizeof frame, K->net.mac, dmac, P->ip, P->port, T->ip, T->port,
-                            seq, ack, flags, id);
+    size_t len = kill_build(&K->tmpl, frame, sizeof frame, K->net.mac, dmac, k->v6, P->ip, P->port, T->ip,
+                            T->port, seq, ack, flags, id);
     if (!len)
         return -1;
     struct sent_rec *r = &K->sent[K->sent_i++ % SENT_RING];
-    r->saddr = P->ip;
-    r->daddr = T->ip;
+    memcpy(r->saddr, P->ip, 16);
+    memcpy(r->daddr, T->ip, 16);
     r->sport = P->port;
     r->dport = T->port;
     r->seq = seq;
     r->flags = flags;
     if (T->local) {
-        struct sockaddr_in sin;
-        memset(&sin, 0, sizeof sin);
-        sin.sin_family = AF_INET;
-        sin.sin_addr.s_addr = htonl(T->ip);
         *via = "raw";
-        return sendto(K->raw, frame + 14, len - 14, 0, (struct sockaddr *)&sin, sizeof sin) < 0 ? -1 : 0;
+        return send_local(K, k->v6, T->ip, frame + 14, len - 14);
     }
     *via = "link";
     return netio_send(&K->net, frame, len);
@@ -246,7 +256,7 @@ static void kill_side(struct killer *K, struct kflow *k, int side, uint64_t now)
     uint8_t flags = T->has_nxt ? (TH_RST | TH_ACK) : TH_RST;
     const char *via = "?";
     if (send_to(K, k, side, seq, ack, flags, &via) < 0) {
-        fprintf(stderr, "rstcraft kill: cannot send the RST to %s\n", ep(T->ip, T->port, (char[32]){ 0 }));
+        fprintf(stderr, "rstcraft kill: cannot send the RST to %s\n", ep(k, T, (char[CLI_EPLEN]){ 0 }));
         T->rsts = MAX_RSTS;
         return;
     }
@@ -257,15 +267,15 @@ static void kill_side(struct killer *K, struct kflow *k, int side, uint64_t now)
     if (!k->first_rst_ns)
         k->first_rst_ns = now;
     K->rsts++;
-    char a[32], b[32];
+    char a[CLI_EPLEN], b[CLI_EPLEN];
     const char *role = side == kflow_server(k) ? "server" : "client";
     if (K->o.quiet)
         return;
     if (K->o.json)
         printf("{\"event\":\"rst\",\"to\":\"%s\",\"from\":\"%s\",\"seq\":%u,\"ack\":%u,\"end\":\"%s\",\"via\":\"%s\",\"try\":%u}\n",
-               ep(T->ip, T->port, a), ep(P->ip, P->port, b), seq, ack, role, via, T->rsts);
+               ep(k, T, a), ep(k, P, b), seq, ack, role, via, T->rsts);
     else
-        printf("rst %s <- %s seq=%u ack=%u (%s, %s, try %u)\n", ep(T->ip, T->port, a), ep(P->ip, P->port, b),
+        printf("rst %s <- %s seq=%u ack=%u (%s, %s, try %u)\n", ep(k, T, a), ep(k, P, b),
                seq, ack, role, via, T->rsts);
     fflush(stdout);
 }
@@ -291,11 +301,11 @@ static void probe_flow(struct killer *K, struct kflow *k, uint64_t now)
         if (send_to(K, k, s, rnd, 0, TH_SYN, &via) == 0) {
             any = true;
             if (!K->o.quiet && K->o.json) {
-                char a[32];
-                printf("{\"event\":\"probe\",\"to\":\"%s\",\"via\":\"%s\"}\n", ep(k->s[s].ip, k->s[s].port, a), via);
+                char a[CLI_EPLEN];
+                printf("{\"event\":\"probe\",\"to\":\"%s\",\"via\":\"%s\"}\n", ep(k, &k->s[s], a), via);
             } else if (!K->o.quiet) {
-                char a[32];
-                printf("probe %s (spoofed SYN for a challenge ACK, %s)\n", ep(k->s[s].ip, k->s[s].port, a), via);
+                char a[CLI_EPLEN];
+                printf("probe %s (spoofed SYN for a challenge ACK, %s)\n", ep(k, &k->s[s], a), via);
             }
         }
     }
@@ -336,15 +346,15 @@ static void check_flow(struct killer *K, struct kflow *k, uint64_t now)
     if (K->o.quiet)
         return;
     int srv = kflow_server(k);
-    char a[32], b[32];
+    char a[CLI_EPLEN], b[CLI_EPLEN];
     const struct kside *C = &k->s[!srv], *S = &k->s[srv];
     unsigned n = k->s[0].rsts + k->s[1].rsts;
     double ms = (double)(k->first_rst_ns - k->created_ns) / 1e6;
     if (K->o.json)
         printf("{\"event\":\"killed\",\"client\":\"%s\",\"server\":\"%s\",\"rsts\":%u,\"probes\":%u,"
-               "\"first_rst_after_ms\":%.3f}\n", ep(C->ip, C->port, a), ep(S->ip, S->port, b), n, k->probes, ms);
+               "\"first_rst_after_ms\":%.3f}\n", ep(k, C, a), ep(k, S, b), n, k->probes, ms);
     else
-        printf("killed %s <-> %s: %u RST%s, %u probe%s\n", ep(C->ip, C->port, a), ep(S->ip, S->port, b), n,
+        printf("killed %s <-> %s: %u RST%s, %u probe%s\n", ep(k, C, a), ep(k, S, b), n,
                n == 1 ? "" : "s", k->probes, k->probes == 1 ? "" : "s");
     fflush(stdout);
 }
@@ -354,24 +364,25 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     struct killer *K = (struct killer *)(void *)user;
     struct frame f;
     pkt_parse(&f, bytes, h->caplen);
-    if (f.l3 != L3_IPV4 || f.l4 != L4_TCP)
+    if ((f.l3 != L3_IPV4 && f.l3 != L3_IPV6) || f.l4 != L4_TCP)
         return;
-    if (is_ours(K, &f))
+    uint8_t src[16], dst[16];
+    pkt_addrs(&f, src, dst);
+    if (is_ours(K, &f, src, dst))
         return;
     /* the capture is cut after the headers: the length comes from the IP header */
     size_t hl = (size_t)f.ip_hlen + f.doff;
     f.payload_len = f.ip_totlen > hl ? f.ip_totlen - hl : 0;
     uint64_t now = now_ns();
     int from;
-    struct kflow *k = ktable_find(&K->t, f.saddr, f.sport, f.daddr, f.dport, &from, true, now);
+    struct kflow *k = ktable_find(&K->t, f.l3 == L3_IPV6, src, f.sport, dst, f.dport, &from, true, now);
     if (!k)
         return;
     if (!k->s[0].seen && !k->s[1].seen && !k->wanted) {
         /* the capture filter let it through: it is named by the user's filter */
-        uint32_t a0 = htonl(k->s[0].ip), a1 = htonl(k->s[1].ip);
         k->wanted = true;
-        k->s[0].local = kernel_owns(false, (const uint8_t *)&a0);
-        k->s[1].local = kernel_owns(false, (const uint8_t *)&a1);
+        k->s[0].local = kernel_owns(k->v6, k->s[0].ip);
+        k->s[1].local = kernel_owns(k->v6, k->s[1].ip);
     }
     kflow_segment(k, from, &f, now);
     if (k->state == KF_DONE && !(f.flags & TH_RST) && !K->o.once) {
@@ -383,32 +394,32 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 }
 
 /* sock_diag: a connection of ours the filter names, perhaps idle */
-static void on_diag(void *user, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport, bool listens)
+static void on_diag(void *user, bool v6, const uint8_t *lip, uint16_t lport, const uint8_t *rip, uint16_t rport,
+                    bool listens)
 {
     struct killer *K = user;
     int from;
     uint64_t now = now_ns();
-    if (ktable_find(&K->t, lip, lport, rip, rport, &from, false, now))
+    if (ktable_find(&K->t, v6, lip, lport, rip, rport, &from, false, now))
         return;
     uint8_t fr[128];
     static const uint8_t z[6];
     bool match = false;
     for (int dir = 0; dir < 2 && !match; dir++) {
-        size_t len = dir ? kill_build(&K->tmpl, fr, sizeof fr, z, z, rip, rport, lip, lport, 0, 0, TH_ACK, 0)
-                         : kill_build(&K->tmpl, fr, sizeof fr, z, z, lip, lport, rip, rport, 0, 0, TH_ACK, 0);
+        size_t len = dir ? kill_build(&K->tmpl, fr, sizeof fr, z, z, v6, rip, rport, lip, lport, 0, 0, TH_ACK, 0)
+                         : kill_build(&K->tmpl, fr, sizeof fr, z, z, v6, lip, lport, rip, rport, 0, 0, TH_ACK, 0);
         struct pcap_pkthdr h = { .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len };
         if (len && pcap_offline_filter(&K->prog, &h, fr))
             match = true;
     }
     if (!match)
         return;
-    struct kflow *k = ktable_find(&K->t, lip, lport, rip, rport, &from, true, now);
+    struct kflow *k = ktable_find(&K->t, v6, lip, lport, rip, rport, &from, true, now);
     if (!k)
         return;
-    uint32_t a1 = htonl(rip);
     k->wanted = true;
     k->s[0].local = true;
-    k->s[1].local = kernel_owns(false, (const uint8_t *)&a1);
+    k->s[1].local = kernel_owns(v6, rip);
     if (listens)
         k->client = 1;
 }
@@ -435,7 +446,7 @@ static int open_capture(struct killer *K, char *err, size_t errlen)
         return -1;
     }
     char full[2200];
-    snprintf(full, sizeof full, "ip and tcp and (%s)", K->o.filter);
+    snprintf(full, sizeof full, "(ip or ip6) and tcp and (%s)", K->o.filter);
     if (pcap_compile(K->cap, &K->prog, full, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         snprintf(err, errlen, "bad filter \"%.200s\": %s", K->o.filter, pcap_geterr(K->cap));
         return -2;
@@ -453,7 +464,7 @@ int kill_main(int argc, char **argv)
     static struct killer K;
     char err[NETIO_ERRLEN];
     memset(&K, 0, sizeof K);
-    K.raw = -1;
+    K.raw = K.raw6 = -1;
     int rc = kparse(&K.o, argc, argv, err, CRAFT_ERRLEN);
     if (rc == 1)
         return 0;
@@ -478,6 +489,8 @@ int kill_main(int argc, char **argv)
         fprintf(stderr, "rstcraft kill: raw socket: %s\n", strerror(errno));
         goto out;
     }
+    /* none on a kernel without IPv6: a local IPv6 end then cannot be reached (said per RST) */
+    K.raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
     static const uint8_t z[6];
     if (tmpl_tcp4_init(&K.tmpl, z, z, err) < 0) {
         fprintf(stderr, "rstcraft kill: %s\n", err);
@@ -529,6 +542,8 @@ out:
     netio_close(&K.net);
     if (K.raw >= 0)
         close(K.raw);
+    if (K.raw6 >= 0)
+        close(K.raw6);
     ktable_free(&K.t);
     return status;
 }

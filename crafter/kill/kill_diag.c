@@ -14,7 +14,7 @@
 
 #define MAX_LISTEN 1024
 
-static int dump(int states, void (*each)(void *u, const struct inet_diag_msg *m), void *u)
+static int dump(int family, int states, void (*each)(void *u, const struct inet_diag_msg *m), void *u)
 {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0)
@@ -26,7 +26,7 @@ static int dump(int states, void (*each)(void *u, const struct inet_diag_msg *m)
     req.h.nlmsg_len = sizeof req;
     req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
     req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.r.sdiag_family = AF_INET;
+    req.r.sdiag_family = (uint8_t)family;
     req.r.sdiag_protocol = IPPROTO_TCP;
     req.r.idiag_states = (uint32_t)states;
     if (send(fd, &req, sizeof req, 0) < 0) {
@@ -73,6 +73,20 @@ struct est_ctx {
     void *user;
 };
 
+/* An address of the dump as kside.ip; an IPv4-mapped one (an IPv4 connection of an IPv6
+ * socket) as the IPv4 address it is on the wire. Returns whether it is IPv6. */
+static bool diag_addr(const struct inet_diag_msg *m, const uint32_t a[4], uint8_t out[16])
+{
+    static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    memset(out, 0, 16);
+    if (m->idiag_family == AF_INET6 && memcmp(a, mapped, 12) != 0) {
+        memcpy(out, a, 16);
+        return true;
+    }
+    memcpy(out, m->idiag_family == AF_INET6 ? &a[3] : &a[0], 4);
+    return false;
+}
+
 static void add_est(void *u, const struct inet_diag_msg *m)
 {
     struct est_ctx *c = u;
@@ -81,17 +95,25 @@ static void add_est(void *u, const struct inet_diag_msg *m)
     for (size_t i = 0; i < c->l->n; i++)
         if (c->l->port[i] == lport)
             listens = true;
-    c->fn(c->user, ntohl(m->id.idiag_src[0]), lport, ntohl(m->id.idiag_dst[0]), ntohs(m->id.idiag_dport),
-          listens);
+    uint8_t l[16], r[16];
+    bool v6 = diag_addr(m, m->id.idiag_src, l);
+    diag_addr(m, m->id.idiag_dst, r);
+    c->fn(c->user, v6, l, lport, r, ntohs(m->id.idiag_dport), listens);
 }
 
 int kdiag_established(kdiag_fn fn, void *user)
 {
     static struct listeners l;
     l.n = 0;
-    if (dump(1 << TCP_LISTEN, add_listener, &l) < 0)
+    /* a kernel without IPv6 (ipv6.disable=1) refuses the second dump: IPv4 alone then */
+    const int est = 1 << TCP_ESTABLISHED | 1 << TCP_CLOSE_WAIT | 1 << TCP_FIN_WAIT1 | 1 << TCP_FIN_WAIT2;
+    if (dump(AF_INET, 1 << TCP_LISTEN, add_listener, &l) < 0)
         return -1;
+    bool v6 = dump(AF_INET6, 1 << TCP_LISTEN, add_listener, &l) == 0;
     struct est_ctx c = { &l, fn, user };
-    return dump(1 << TCP_ESTABLISHED | 1 << TCP_CLOSE_WAIT | 1 << TCP_FIN_WAIT1 | 1 << TCP_FIN_WAIT2,
-                add_est, &c);
+    if (dump(AF_INET, est, add_est, &c) < 0)
+        return -1;
+    if (v6)
+        dump(AF_INET6, est, add_est, &c);
+    return 0;
 }

@@ -11,17 +11,30 @@
 #define KT_HASH  16384u
 #define KT_NIL   UINT32_MAX
 
-/* the same value for both directions of a connection */
-static uint32_t khash(uint32_t a, uint16_t ap, uint32_t b, uint16_t bp)
+/* one end folded to 64 bits: address words and port */
+static uint64_t kend(const uint8_t *a, uint16_t port)
 {
-    uint64_t x = (uint64_t)a << 16 | ap, y = (uint64_t)b << 16 | bp;
+    uint64_t w[2];
+    memcpy(w, a, 16);
+    return (w[0] ^ w[1] * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull ^ port;
+}
+
+/* the same value for both directions of a connection */
+static uint32_t khash(const uint8_t *a, uint16_t ap, const uint8_t *b, uint16_t bp)
+{
+    uint64_t x = kend(a, ap), y = kend(b, bp);
     uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
     uint64_t h = lo * 0x9e3779b97f4a7c15ull ^ (hi + 0x7f4a7c159e3779b9ull) * 0xbf58476d1ce4e5b9ull;
     return (uint32_t)(h >> 40) % KT_HASH;
 }
 
-struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
-                          int *from, bool create, uint64_t now)
+static bool end_is(const struct kside *s, const uint8_t *ip, uint16_t port)
+{
+    return s->port == port && memcmp(s->ip, ip, 16) == 0;
+}
+
+struct kflow *ktable_find(struct ktable *t, bool v6, const uint8_t *sip, uint16_t sport, const uint8_t *dip,
+                          uint16_t dport, int *from, bool create, uint64_t now)
 {
     if (!t->head) {
         t->head = malloc(KT_HASH * sizeof *t->head);
@@ -33,8 +46,8 @@ struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32
     uint32_t h = khash(sip, sport, dip, dport);
     for (uint32_t i = t->head[h]; i != KT_NIL; i = t->next[i]) {
         struct kflow *k = &t->v[i];
-        for (int s = 0; s < 2; s++)
-            if (k->s[s].ip == sip && k->s[s].port == sport && k->s[!s].ip == dip && k->s[!s].port == dport) {
+        for (int s = 0; s < 2 && k->v6 == v6; s++)
+            if (end_is(&k->s[s], sip, sport) && end_is(&k->s[!s], dip, dport)) {
                 *from = s;
                 return k;
             }
@@ -56,9 +69,10 @@ struct kflow *ktable_find(struct ktable *t, uint32_t sip, uint16_t sport, uint32
     uint32_t idx = (uint32_t)t->n++;
     struct kflow *k = &t->v[idx];
     memset(k, 0, sizeof *k);
-    k->s[0].ip = sip;
+    k->v6 = v6;
+    memcpy(k->s[0].ip, sip, 16);
     k->s[0].port = sport;
-    k->s[1].ip = dip;
+    memcpy(k->s[1].ip, dip, 16);
     k->s[1].port = dport;
     k->client = -1;
     k->created_ns = now;

@@ -21,6 +21,8 @@ the labels in corpus.py come from this table, never from explain.
     9015 challenge   the router forges an in-window inexact RST -> challenge-ack
     9016 clinger0    the client closes with SO_LINGER 0        -> abortive-close (client)
     9017 reject-data router: reject with tcp reset for a large segment -> firewall-reject
+    9018 icmp-port   server: nftables `reject` (ICMP port unreachable) -> icmp-reject (server)
+    9019 icmp-admin  router: reject with icmpx admin-prohibited     -> icmp-reject (on-path)
 """
 import errno
 import json
@@ -33,8 +35,10 @@ import sys
 import threading
 import time
 
-SERVER = "198.18.2.2"
-CLIENT = "198.18.1.2"
+# corpus.py's lab says where (IPv4 or IPv6); these defaults are its IPv4 addresses
+SERVER = os.environ.get("XP_SERVER", "198.18.2.2")
+CLIENT = os.environ.get("XP_CLIENT", "198.18.1.2")
+FAMILY = socket.AF_INET6 if ":" in SERVER else socket.AF_INET
 
 
 def nft(cmd):
@@ -47,7 +51,7 @@ def kill_sock(port):
 
 
 def serve(port, handler, backlog=64):
-    s = socket.socket()
+    s = socket.socket(FAMILY)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((SERVER, port))
     s.listen(backlog)
@@ -160,7 +164,7 @@ def h_challenge(c, port):
 SERVERS = {9000: h_echo, 9003: h_echo, 9004: h_unread, 9005: h_linger0, 9006: h_killed,
            9007: h_afterclose, 9008: None, 9009: h_stale, 9010: h_keepalive, 9011: h_echo,
            9012: h_chunks, 9013: h_chunks, 9014: h_chunks, 9015: h_challenge, 9016: h_echo,
-           9017: h_echo}
+           9017: h_echo, 9018: h_echo, 9019: h_echo}
 
 
 def server():
@@ -179,7 +183,7 @@ def err_name(e):
 
 
 def connect(port, timeout=3.0):
-    s = socket.socket()
+    s = socket.socket(FAMILY)
     s.settimeout(timeout)
     s.connect((SERVER, port))
     return s
@@ -208,7 +212,7 @@ def c_connect_only(port, timeout=2.5):
 
 
 def c_late(port):
-    s = socket.socket()
+    s = socket.socket(FAMILY)
     s.setblocking(False)
     try:
         s.connect((SERVER, port))
@@ -334,7 +338,7 @@ CLIENTS = {9000: c_normal, 9001: c_connect_only, 9002: c_connect_only, 9003: c_l
            9004: c_send_recv, 9005: c_send_recv, 9006: c_hello_wait, 9007: c_afterclose,
            9008: c_backlog, 9009: c_stale, 9010: c_keepalive, 9011: c_connect_only,
            9012: c_read_all, 9013: c_read_all, 9014: c_read_all, 9015: c_read_all,
-           9016: c_linger0, 9017: c_big_write}
+           9016: c_linger0, 9017: c_big_write, 9018: c_connect_only, 9019: c_connect_only}
 
 
 def client(port):

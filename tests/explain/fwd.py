@@ -33,28 +33,42 @@ def csum(b):
 
 
 def parse(fr):
-    """(ip header offset, ihl, src, dst, sport, dport, seq, ack, flags, payload len) or None."""
-    if len(fr) < 54 or fr[12:14] != b"\x08\x00" or fr[23] != 6:
+    """The TCP segment of an IPv4 or IPv6 frame (IPv6: TCP right after the fixed header, as
+    the lab's stacks send it) as a dict, or None."""
+    if len(fr) >= 54 and fr[12:14] == b"\x08\x00" and fr[23] == 6:
+        ihl = (fr[14] & 15) * 4
+        iplen = struct.unpack("!H", fr[16:18])[0] - ihl
+        t, fam, a = 14 + ihl, socket.AF_INET, (fr[26:30], fr[30:34])
+    elif len(fr) >= 74 and fr[12:14] == b"\x86\xdd" and fr[20] == 6:
+        iplen = struct.unpack("!H", fr[18:20])[0]
+        t, fam, a = 54, socket.AF_INET6, (fr[22:38], fr[38:54])
+    else:
         return None
-    ihl = (fr[14] & 15) * 4
-    tot = struct.unpack("!H", fr[16:18])[0]
-    t = 14 + ihl
     if len(fr) < t + 20:
         return None
     sport, dport, seq, ack = struct.unpack("!HHII", fr[t:t + 12])
     doff = (fr[t + 12] >> 4) * 4
-    return dict(src=socket.inet_ntoa(fr[26:30]), dst=socket.inet_ntoa(fr[30:34]), sport=sport,
-                dport=dport, seq=seq, ack=ack, flags=fr[t + 13], plen=tot - ihl - doff,
-                win=struct.unpack("!H", fr[t + 14:t + 16])[0])
+    return dict(src=socket.inet_ntop(fam, a[0]), dst=socket.inet_ntop(fam, a[1]), sport=sport,
+                dport=dport, seq=seq, ack=ack, flags=fr[t + 13], plen=iplen - doff,
+                win=struct.unpack("!H", fr[t + 14:t + 16])[0], v6=fam == socket.AF_INET6)
 
 
-def forge_rst(tmpl, p, seq, ack, flags, ttl, df, win):
+def forge_rst(tmpl, p, seq, ack, flags, ttl, df, win, copy_label=False):
     """An RST toward the client claiming to come from the server, in the frame of a real
-    server->client segment (same MACs, same addresses)."""
-    src, dst = socket.inet_aton(p["src"]), socket.inet_aton(p["dst"])
+    server->client segment (same MACs, same addresses). Over IPv6, ttl is the hop limit,
+    there is no DF, and the flow label is 0 unless copy_label takes the real segment's."""
+    fam = socket.AF_INET6 if p["v6"] else socket.AF_INET
+    src, dst = socket.inet_pton(fam, p["src"]), socket.inet_pton(fam, p["dst"])
     tcp = struct.pack("!HHIIBBHHH", p["sport"], p["dport"], seq, ack, 5 << 4, flags, win, 0, 0)
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    if p["v6"]:
+        pseudo = src + dst + struct.pack("!I3xB", len(tcp), 6)
+    else:
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+    if p["v6"]:
+        label = struct.unpack("!I", tmpl[14:18])[0] & 0xFFFFF if copy_label else 0
+        ip = struct.pack("!IHBB16s16s", 6 << 28 | label, len(tcp), 6, ttl, src, dst)
+        return tmpl[:14] + ip + tcp
     ipid = random.randrange(1, 65536)
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ipid, 0x4000 if df else 0, ttl, 6, 0,
                      src, dst)
@@ -114,6 +128,7 @@ class Fwd:
         self.done.add(key)
         x = (p["seq"] + p["plen"]) & 0xFFFFFFFF
         plan = []
+        copy_label = kind == "mimic"         # the careful forger copies the server's flow label too
         if kind == "exact":
             plan = [(x, 0x14, 64, False, 29200, "injected")]
         elif kind == "burst":
@@ -125,7 +140,7 @@ class Fwd:
             # in the window but off every segment boundary: no stack would send it
             plan = [((x + 777) & 0xFFFFFFFF, 0x04, 64, True, 0, "challenge-ack")]
         for seq, flags, ttl, df, win, label in plan:
-            rst = forge_rst(fr, p, seq, p["ack"] if flags & 0x10 else 0, flags, ttl, df, win)
+            rst = forge_rst(fr, p, seq, p["ack"] if flags & 0x10 else 0, flags, ttl, df, win, copy_label)
             self.send(self.cfg["client_if"], rst)
             self.log.write(json.dumps(dict(src=p["src"], sport=p["sport"], dst=p["dst"],
                                            dport=p["dport"], seq=seq, flags=flags,

@@ -2,8 +2,10 @@
 every reset cause in a client-router-server lab (Linux stacks at both ends, nftables and a
 forging forwarder in the router), labels each reset from how it was made, and scores
 explain's verdicts on the client's and the server's capture. Clean, then with 3% loss and
-3% reordering on the client's link. Every labelled reset must get its cause, every dropped
-attempt must be reported as no-answer, and normal connections must draw no finding."""
+3% reordering on the client's link; over IPv4 and over IPv6 (the same lab and peers on
+2001:2::/48), the IPv6 captures read both as pcap and as pcapng. Every labelled reset must
+get its cause, every dropped attempt must be reported as no-answer, and normal connections
+must draw no finding."""
 import os
 import shutil
 import sys
@@ -17,7 +19,7 @@ from conftest import _skip_or_fail, _why_not  # noqa: E402
 
 ALL_CAUSES = {"closed-port", "no-answer", "client-abort", "abortive-close", "data-after-close",
               "backlog-overflow", "stale-connection", "keepalive-timeout", "injected",
-              "firewall-reject", "challenge-ack"}
+              "firewall-reject", "challenge-ack", "icmp-reject"}
 
 
 def _need():
@@ -38,8 +40,20 @@ def outdir(tmp_path_factory):
         shutil.copytree(d, f"/tmp/rstcraft-explain-corpus-{os.getpid()}", dirs_exist_ok=True)
 
 
-def _check(out, title, want_causes):
-    s = corpus.score(out, corpus.REPO / "rstcraft")
+def _pcapng(out):
+    """The captures again as pcapng (scapy's writer), scored beside the pcap files."""
+    from scapy.utils import PcapReader, wrpcapng
+    names = []
+    for name in ("client", "server"):
+        with PcapReader(str(out / f"{name}.pcap")) as rd:
+            wrpcapng(str(out / f"{name}.pcapng"), list(rd))
+        names.append(f"{name}.pcapng")
+    return tuple(names)
+
+
+def _check(out, title, want_causes, family=4):
+    pcaps = ("client.pcap", "server.pcap") + (_pcapng(out) if family == 6 else ())
+    s = corpus.score(out, corpus.REPO / "rstcraft", pcaps)
     corpus.print_score(s, title)
     assert not s["wrong"], f"{title}: wrong verdicts: {s['wrong']}"
     assert not s["extra"], f"{title}: findings with no reset or on normal connections: {s['extra']}"
@@ -47,21 +61,27 @@ def _check(out, title, want_causes):
     assert not missing, f"{title}: the corpus played no {sorted(missing)}"
 
 
-def test_explain_corpus_clean(outdir):
+@pytest.mark.parametrize("family", [4, 6])
+def test_explain_corpus_clean(outdir, family):
     _need()
-    out = corpus.make(outdir / "clean", lossy=False, rounds=1, lab_id=f"xc{os.getpid()}")
-    _check(out, "clean", ALL_CAUSES)
+    out = corpus.make(outdir / f"clean{family}", lossy=False, rounds=1, lab_id=f"xc{os.getpid()}",
+                      family=family)
+    _check(out, f"clean, IPv{family}", ALL_CAUSES, family)
 
 
-def test_explain_corpus_lossy(outdir):
+@pytest.mark.parametrize("family", [4, 6])
+def test_explain_corpus_lossy(outdir, family):
     """3% loss and 3% reordering: a case may play out differently (a lost SYN is retried),
     so only the causes that are robust to it are required, but every reset is scored."""
     _need()
-    out = corpus.make(outdir / "lossy", lossy=True, rounds=2, lab_id=f"xl{os.getpid()}")
-    _check(out, "3% loss + reordering", ALL_CAUSES - {"backlog-overflow", "challenge-ack"})
+    out = corpus.make(outdir / f"lossy{family}", lossy=True, rounds=2, lab_id=f"xl{os.getpid()}",
+                      family=family)
+    _check(out, f"3% loss + reordering, IPv{family}", ALL_CAUSES - {"backlog-overflow", "challenge-ack"},
+           family)
 
 
-def test_explain_live(tmp_path):
+@pytest.mark.parametrize("family", [4, 6])
+def test_explain_live(tmp_path, family):
     """-i: each finding is printed once its cause is known, while the capture goes on."""
     import json
     import select
@@ -69,7 +89,7 @@ def test_explain_live(tmp_path):
     import subprocess
     import time
     _need()
-    with corpus.running(tmp_path, lab_id=f"xv{os.getpid()}") as lab:
+    with corpus.running(tmp_path, lab_id=f"xv{os.getpid()}", family=family) as lab:
         p = lab.popen("c", [corpus.REPO / "rstcraft", "explain", "-i", "c0", "--json", "tcp"])
         t = time.time() + 5
         while time.time() < t and "listening" not in p.stderr.readline():
@@ -83,7 +103,7 @@ def test_explain_live(tmp_path):
             if r:
                 got.append(json.loads(p.stdout.readline()))
         assert got and got[0]["cause"] == "closed-port", got
-        assert got[0]["src"] == f"{corpus.SERVER}:9001" and got[0]["by"] == "server"
+        assert got[0]["src"] == corpus.ep(lab.net["server"], 9001) and got[0]["by"] == "server"
         assert time.time() - t0 < 5, "the finding came late"
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=10)

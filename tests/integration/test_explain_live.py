@@ -40,9 +40,11 @@ def test_explain_live_corpus(tmp_path):
     _need()
     lines = []                                   # (arrival time, finding)
     with corpus.running(tmp_path, lab_id=f"xi{os.getpid()}") as lab:
+        # ICMP too: the corpus's nftables rejects (icmp-reject)
         cap = lab.popen("c", ["tcpdump", "-n", "-U", "-s", "256", "-i", "c0", "-w",
-                              tmp_path / "client.pcap", "tcp"])
-        ex = lab.popen("c", [corpus.REPO / "rstcraft", "explain", "-i", "c0", "--json", "tcp"])
+                              tmp_path / "client.pcap", "tcp or icmp or icmp6"])
+        ex = lab.popen("c", [corpus.REPO / "rstcraft", "explain", "-i", "c0", "--json",
+                             "tcp or icmp or icmp6"])
         t = time.time() + 5
         while time.time() < t and "listening" not in ex.stderr.readline():
             pass

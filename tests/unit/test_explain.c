@@ -1,7 +1,8 @@
 /* explain's tracker and classifier on frames built with the project's own templates
- * (crafter/wire/template.c): one small conversation per cause, each checked for its verdict,
- * plus a normal connection (no finding), the flow size bound and eviction. The ground
- * truth of real kernels is the lab corpus (tests/explain); these pin the rules. */
+ * (crafter/wire/template.c; IPv6: crafter/wire/build6.c): one small conversation per cause,
+ * each checked for its verdict, plus a normal connection (no finding), the flow size bound
+ * and eviction. Every test runs over IPv4 and again over IPv6 (no IP ID, no DF there). The
+ * ground truth of real kernels is the lab corpus (tests/explain); these pin the rules. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,10 +11,14 @@
 #include <string.h>
 #include <cmocka.h>
 #include "build.h"
+#include "craft.h"
 #include "explain.h"
 
 #define CLI 0xc6120102u    /* 198.18.1.2 */
 #define SRV 0xc6120202u    /* 198.18.2.2 */
+static const uint8_t CLI6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1, [15] = 2 };   /* 2001:2:0:1::2 */
+static const uint8_t SRV6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 2, [15] = 2 };   /* 2001:2:0:2::2 */
+static bool fam6;          /* the group being run: IPv4 or IPv6 */
 static const uint8_t MAC_C[6] = { 2, 0, 0, 0, 0, 1 }, MAC_S[6] = { 2, 0, 0, 0, 0, 2 };
 
 struct got {
@@ -29,6 +34,8 @@ struct ctx {
     uint16_t cport;
     uint32_t cisn, sisn;
     uint16_t cid, sid;
+    uint8_t  last[2048];   /* the last frame seg() built (what an ICMP error quotes) */
+    size_t   last_n;
 };
 
 static void on_rec(void *p, const struct xrst *r)
@@ -68,8 +75,41 @@ static void seg(struct ctx *c, double ts, bool from_srv, uint8_t flags, uint32_t
         ip.id = 0;
     struct tcp_spec tc = { .sport = from_srv ? 80 : c->cport, .dport = from_srv ? c->cport : 80,
                            .seq = seq, .ack = ack, .flags = flags, .win = win };
-    size_t n = tmpl_tcp4_build(&c->tm, buf, sizeof buf, from_srv ? MAC_S : MAC_C,
-                               from_srv ? MAC_C : MAC_S, &ip, &tc, pay, len);
+    size_t n;
+    if (fam6) {
+        struct l3_spec l3 = { .v6 = true, .ip6 = { .hlim = ttl } };
+        uint8_t hdr[60];
+        memcpy(l3.ip6.saddr, from_srv ? SRV6 : CLI6, 16);
+        memcpy(l3.ip6.daddr, from_srv ? CLI6 : SRV6, 16);
+        size_t hl = build_tcp_hdr(hdr, &tc);
+        n = build_l3_frame(buf, sizeof buf, from_srv ? MAC_S : MAC_C, from_srv ? MAC_C : MAC_S, &l3, 6, hdr, hl,
+                           pay, len, 16, false);
+    } else {
+        n = tmpl_tcp4_build(&c->tm, buf, sizeof buf, from_srv ? MAC_S : MAC_C, from_srv ? MAC_C : MAC_S, &ip,
+                            &tc, pay, len);
+    }
+    assert_true(n > 0);
+    memcpy(c->last, buf, n);
+    c->last_n = n;
+    struct frame f;
+    assert_int_equal(pkt_parse(&f, buf, n), PKT_OK);
+    xtrack_frame(&c->t, &f, ts);
+}
+
+/* An ICMP (ICMPv6) destination unreachable from the server's address or a router's (last
+ * byte 1), quoting the IP header and 8 bytes of the last frame built. */
+static void unreach(struct ctx *c, double ts, bool from_host, uint8_t code)
+{
+    uint8_t buf[256], icmp[8] = { fam6 ? 1 : 3, code };
+    struct l3_spec l3 = { .v6 = fam6, .ip4 = { .saddr = from_host ? SRV : CLI - 1, .daddr = CLI, .ttl = 64 },
+                          .ip6 = { .hlim = 64 } };
+    memcpy(l3.ip6.saddr, from_host ? SRV6 : CLI6, 16);
+    if (!from_host)
+        l3.ip6.saddr[15] = 1;                    /* 2001:2:0:1::1, the router */
+    memcpy(l3.ip6.daddr, CLI6, 16);
+    size_t q = (fam6 ? 40 : 20) + 8;
+    size_t n = build_l3_frame(buf, sizeof buf, MAC_S, MAC_C, &l3, fam6 ? 58 : 1, icmp, sizeof icmp,
+                              c->last + 14, q, 2, false);
     assert_true(n > 0);
     struct frame f;
     assert_int_equal(pkt_parse(&f, buf, n), PKT_OK);
@@ -312,6 +352,63 @@ static void challenge_ack(void **st)
     expect_one(&c, XC_CHALLENGE_ACK, XBY_ONPATH);
 }
 
+/* Mid-connection, a bare RST with window 0 answering the client's segment, one hop nearer
+ * than the server (TTL 64, the server's 63): a firewall's reject in the server's name. */
+static void firewall_reject_midconnection(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 1.003, TH_PSH | TH_ACK, 1, 1, 500);
+    seg(&c, 1.0031, true, TH_RST, c.sisn + 1, 0, 0, 64, true, 0);
+    expect_one(&c, XC_FIREWALL_REJECT, XBY_ONPATH);
+}
+
+/* The server's data is lost, then its socket aborts (RST|ACK past the client's RCV.NXT);
+ * the client's challenge ACK meets no socket: a bare RST seq ISN+1 right after a handshake
+ * that is not a full accept queue. */
+static void abort_then_challenge_ack(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    S(&c, 1.3, TH_RST | TH_ACK, 7, 1, 0);
+    C(&c, 1.3001, TH_ACK, 1, 1, 0);
+    seg(&c, 1.3002, true, TH_RST, c.sisn + 1, 0, 0, 63, true, 0);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 2);
+    assert_string_equal(xcause_name(c.got.cause[0]), "abortive-close");
+    assert_string_equal(xcause_name(c.got.cause[1]), "stale-connection");
+    xtrack_free(&c.t);
+}
+
+/* A SYN refused with an ICMP error: the server's own port unreachable (its firewall), a
+ * router's administratively prohibited; an error quoting another ISN is not about it. */
+static void icmp_refusals(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    seg(&c, 1.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    unreach(&c, 1.0002, true, fam6 ? 4 : 3);
+    c.cport = 40001;
+    seg(&c, 2.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    unreach(&c, 2.0002, false, fam6 ? 1 : 13);
+    c.cport = 40002;
+    seg(&c, 3.0, false, TH_SYN, c.cisn, 0, 0, 64, true, 64240);
+    c.last[14 + (fam6 ? 40 : 20) + 4] ^= 1;       /* the quote's seq: not this SYN's */
+    unreach(&c, 3.0002, true, fam6 ? 4 : 3);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 2);
+    assert_string_equal(xcause_name(c.got.cause[0]), "icmp-reject");
+    assert_int_equal(c.got.by[0], XBY_SERVER);
+    assert_string_equal(xcause_name(c.got.cause[1]), "icmp-reject");
+    assert_int_equal(c.got.by[1], XBY_ONPATH);
+    xtrack_free(&c.t);
+}
+
 static void eviction(void **st)
 {
     (void)st;
@@ -324,6 +421,20 @@ static void eviction(void **st)
     assert_int_equal(c.t.evicted, 3);
     xtrack_flush(&c.t);
     xtrack_free(&c.t);
+}
+
+static int use_v4(void **st)
+{
+    (void)st;
+    fam6 = false;
+    return 0;
+}
+
+static int use_v6(void **st)
+{
+    (void)st;
+    fam6 = true;
+    return 0;
 }
 
 int main(void)
@@ -345,7 +456,11 @@ int main(void)
         cmocka_unit_test(keepalive_timeout),
         cmocka_unit_test(injected_race),
         cmocka_unit_test(challenge_ack),
+        cmocka_unit_test(firewall_reject_midconnection),
+        cmocka_unit_test(abort_then_challenge_ack),
+        cmocka_unit_test(icmp_refusals),
         cmocka_unit_test(eviction),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("explain over IPv4", tests, use_v4, NULL);
+    return failed + cmocka_run_group_tests_name("explain over IPv6", tests, use_v6, NULL);
 }
