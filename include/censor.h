@@ -70,6 +70,7 @@ struct cflow {
     uint32_t isn;                /* client ISN: stream offset 0 is isn + 1 */
     uint64_t last_ns;
     uint32_t next;               /* hash chain (index + 1; 0 ends it) */
+    uint32_t newer, older;       /* recency list (index + 1; 0 ends it) */
     uint16_t buf;                /* inspection buffer (index + 1; 0 none) */
     uint16_t have;               /* in-order client bytes buffered */
     uint8_t  state;              /* enum cflow_state */
@@ -82,6 +83,7 @@ struct cflow {
 struct ctable {
     struct cflow *v;
     uint32_t cap, used, free_head;
+    uint32_t newest, oldest;     /* ends of the recency list (index + 1; 0: empty) */
     uint32_t *head;              /* hash buckets (index + 1) */
     uint32_t nbuckets;
     uint8_t (*bufs)[CENSOR_BUF + CENSOR_BUF_MAP];
@@ -94,11 +96,15 @@ void ctable_free(struct ctable *t);
 struct cflow *ctable_find(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
                           bool *from_client);
 /* A new flow for a client SYN (sip:sport -> dip:dport); evicts the least recently used
- * when full. Never NULL once initialised. */
+ * when full, in O(1): the flows are kept on a list in the order they were last touched.
+ * Never NULL once initialised. */
 struct cflow *ctable_add(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
                          uint64_t now);
 void ctable_del(struct ctable *t, struct cflow *f);
-/* Remove flows idle for longer than idle_ns. */
+/* The flow saw a segment at now (monotonic, never earlier than the last touch): it becomes
+ * the most recently used. */
+void ctable_touch(struct ctable *t, struct cflow *f, uint64_t now);
+/* Remove flows idle for longer than idle_ns: O(removed), from the old end of the list. */
 void ctable_expire(struct ctable *t, uint64_t now, uint64_t idle_ns);
 /* The flow's inspection buffer (CENSOR_BUF bytes, then its CENSOR_BUF_MAP-byte map of
  * received bytes, zeroed when lent); lends one when it has none; NULL when none is free. */

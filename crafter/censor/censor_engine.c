@@ -332,7 +332,7 @@ static void client_syn(struct censor *c, struct cflow *f, const struct frame *se
     side_learn(&f->c, seg);
     f->isn = seg->seq;
     f->c.nxt = seg->seq + 1;
-    f->last_ns = now;
+    ctable_touch(&c->t, f, now);
     uint64_t until = residual_until(&c->res, seg->saddr, seg->daddr, seg->dport, now);
     char what[32];
     const char *rule;
@@ -347,7 +347,7 @@ static void server_synack(struct censor *c, struct cflow *f, const struct frame 
     side_learn(&f->s, seg);
     f->s.nxt = seg->seq + 1;
     f->synack_seen = true;
-    f->last_ns = now;
+    ctable_touch(&c->t, f, now);
     if (f->state == CF_SYN)
         f->state = CF_OPEN;
     if (f->syn_blocked) {
@@ -423,7 +423,7 @@ void censor_input(struct censor *c, const struct frame *seg, uint64_t now)
             side_learn(&f->s, seg);
         return;
     }
-    f->last_ns = now;
+    ctable_touch(&c->t, f, now);
     if (fl & (TH_RST | TH_FIN)) {
         if (teardown(c, f, seg, from_client))
             return;

@@ -1,6 +1,8 @@
 /* The censor's connection table: a fixed pool of flows hashed on the 4-tuple (either
- * direction finds the same flow), least-recently-used eviction when full, and a smaller
- * pool of inspection buffers lent to flows whose first client bytes are still awaited. */
+ * direction finds the same flow), least-recently-used eviction when full (the flows are
+ * threaded on a list in order of last touch, so eviction and expiry never scan the pool),
+ * and a smaller pool of inspection buffers lent to flows whose first client bytes are
+ * still awaited. */
 #include <stdlib.h>
 #include <string.h>
 #include "censor.h"
@@ -76,14 +78,60 @@ struct cflow *ctable_find(struct ctable *t, uint32_t sip, uint16_t sport, uint32
     return NULL;
 }
 
+static struct cflow *at(struct ctable *t, uint32_t i)
+{
+    return i ? &t->v[i - 1] : NULL;
+}
+
+static uint32_t index_of(const struct ctable *t, const struct cflow *f)
+{
+    return (uint32_t)(f - t->v) + 1;
+}
+
+static void lru_unlink(struct ctable *t, struct cflow *f)
+{
+    struct cflow *n = at(t, f->newer), *o = at(t, f->older);
+    if (n)
+        n->older = f->older;
+    else
+        t->newest = f->older;
+    if (o)
+        o->newer = f->newer;
+    else
+        t->oldest = f->newer;
+    f->newer = f->older = 0;
+}
+
+static void lru_push_newest(struct ctable *t, struct cflow *f)
+{
+    uint32_t idx = index_of(t, f);
+    f->newer = 0;
+    f->older = t->newest;
+    if (t->newest)
+        t->v[t->newest - 1].newer = idx;
+    else
+        t->oldest = idx;
+    t->newest = idx;
+}
+
+void ctable_touch(struct ctable *t, struct cflow *f, uint64_t now)
+{
+    f->last_ns = now;
+    if (t->newest != index_of(t, f)) {
+        lru_unlink(t, f);
+        lru_push_newest(t, f);
+    }
+}
+
 void ctable_del(struct ctable *t, struct cflow *f)
 {
-    uint32_t idx = (uint32_t)(f - t->v) + 1;
+    uint32_t idx = index_of(t, f);
     uint32_t *pp = bucket_of(t, f);
     while (*pp && *pp != idx)
         pp = &t->v[*pp - 1].next;
     if (*pp)
         *pp = f->next;
+    lru_unlink(t, f);
     cflow_buf_release(t, f);
     memset(f, 0, sizeof *f);
     f->next = t->free_head;
@@ -91,23 +139,13 @@ void ctable_del(struct ctable *t, struct cflow *f)
     t->used--;
 }
 
-static struct cflow *oldest(struct ctable *t)
-{
-    struct cflow *o = NULL;
-    for (uint32_t i = 0; i < t->cap; i++)
-        if (t->v[i].state != CF_FREE && (!o || t->v[i].last_ns < o->last_ns))
-            o = &t->v[i];
-    return o;
-}
-
 struct cflow *ctable_add(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
                          uint64_t now)
 {
     if (!t->free_head) {
-        struct cflow *o = oldest(t);
-        if (!o)
+        if (!t->oldest)
             return NULL;
-        ctable_del(t, o);
+        ctable_del(t, &t->v[t->oldest - 1]);
         t->evicted++;
     }
     uint32_t idx = t->free_head;
@@ -123,17 +161,16 @@ struct cflow *ctable_add(struct ctable *t, uint32_t sip, uint16_t sport, uint32_
     uint32_t *b = bucket_of(t, f);
     f->next = *b;
     *b = idx;
+    lru_push_newest(t, f);
     t->used++;
     return f;
 }
 
 void ctable_expire(struct ctable *t, uint64_t now, uint64_t idle_ns)
 {
-    for (uint32_t i = 0; i < t->cap; i++) {
-        struct cflow *f = &t->v[i];
-        if (f->state != CF_FREE && now - f->last_ns > idle_ns)
-            ctable_del(t, f);
-    }
+    /* the list is in order of last touch: the idle ones are all at its old end */
+    while (t->oldest && now - t->v[t->oldest - 1].last_ns > idle_ns)
+        ctable_del(t, &t->v[t->oldest - 1]);
 }
 
 uint8_t *cflow_buf(struct ctable *t, struct cflow *f)
