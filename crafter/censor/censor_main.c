@@ -145,26 +145,29 @@ int censor_main(int argc, char **argv)
             censor_tick(&L.c, now);
             next_tick = now + 1000000000ull;
         }
-        /* spinning reads the ring in place with no system call per turn (the link is looked
-         * at every 10 ms); sleeping waits for a frame, a link change or the next second */
+        /* spinning reads the ring in place with no system call per turn (the link and a
+         * lost ring head are looked at every 10 ms); sleeping waits for a frame, a link
+         * change or the next second */
         short revents = 0;
-        if (L.c.o.busy_poll) {
-            if (now >= next_link) {
-                next_link = now + 10000000ull;
-                revents = POLLERR;
-            }
-        } else {
+        bool spin = L.c.o.busy_poll, look = !spin || now >= next_link;
+        L.net.spinning = spin;
+        if (look) {
             struct pollfd p[2] = { { .fd = L.net.fd, .events = POLLIN },
                                    { .fd = L.net.lw.fd, .events = POLLIN } };
-            if (poll(p, 2, 100) < 0 && errno != EINTR) {
+            if (poll(p, 2, spin ? 0 : 100) < 0 && errno != EINTR) {
                 fprintf(stderr, "rstcraft censor: poll: %s\n", strerror(errno));
                 goto out;
             }
             revents = p[0].revents & ~POLLIN;
             if (p[1].revents)
                 revents |= POLLPRI;
-            if (!(p[0].revents & POLLIN) && !revents)
+            if (spin) {
+                next_link = now + 10000000ull;
+                /* readable with nothing at the head: netio_dispatch searches the ring */
+                L.net.spinning = !(p[0].revents & POLLIN);
+            } else if (!(p[0].revents & POLLIN) && !revents) {
                 continue;
+            }
         }
         /* a link that goes down is waited out (said once), a deleted one ends the run;
          * a pending socket error is taken, so a flap never leaves us spinning */
