@@ -10,6 +10,8 @@
 #include "censor_parse.h"
 #include "pkt.h"
 #include "build.h"
+#include "janitor.h"
+#include "nft.h"
 #include <stdio.h>
 
 /* ---- injectors: what a censor's forged resets look like, from a measurement ---- */
@@ -156,6 +158,7 @@ struct censor_opts {
     uint32_t max_flows;
     bool     json, quiet;
     bool     busy_poll;          /* spin on the capture instead of sleeping in poll() */
+    bool     drop;               /* in path: also drop a censored connection's packets (nft) */
     const char *wfile;
     uint64_t duration_ns;
     uint64_t seed;
@@ -197,4 +200,21 @@ void censor_free(struct censor *c);
 void censor_input(struct censor *c, const struct frame *f, uint64_t now_ns);
 /* Timers: idle flows leave. Call about once a second. */
 void censor_tick(struct censor *c, uint64_t now_ns);
+
+/* ---- --drop: a censored connection's further packets dropped in the forward path ---- */
+#define CENSOR_DROP_S 120        /* how long a censored 4-tuple stays dropped */
+struct censor_drop {
+    char table[48];              /* rstcraft_censor_<pid>, in the bridge and inet families */
+    struct janitor jan;          /* deletes the tables when we are gone, however we go */
+    struct nft_shell sh;         /* `nft -i`, fed one line per censored connection */
+    unsigned stale_removed;      /* tables of censors that were gone, removed at start */
+    uint64_t cmds_failed;
+};
+/* Remove stale tables, install ours, start the janitor and the nft shell. 0, or -1 with
+ * one line in err. */
+int  censor_drop_open(struct censor_drop *d, char *err, size_t errlen);
+/* Drop both directions of f's 4-tuple from now on (for CENSOR_DROP_S seconds). */
+void censor_drop_flow(struct censor_drop *d, const struct cflow *f);
+/* Remove the tables now and let the janitor go. */
+void censor_drop_close(struct censor_drop *d);
 #endif

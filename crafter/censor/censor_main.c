@@ -21,6 +21,8 @@ static void on_sig(int s) { (void)s; censor_stop = 1; }
 struct live {
     struct censor c;
     struct netio net;
+    struct censor_drop drop;
+    bool dropping;
     uint64_t t0;
     double real0;              /* wall clock at t0, for event times */
 };
@@ -41,6 +43,9 @@ static const char *ep(uint32_t ip, uint16_t port, char *buf, size_t cap)
 static void on_event(void *user, const struct censor_event *ev)
 {
     struct live *L = user;
+    /* the resets have left: now the connection's own packets stop being forwarded */
+    if (L->dropping && ev->kind != CEV_UNPARSED)
+        censor_drop_flow(&L->drop, ev->f);
     if (L->c.o.quiet)
         return;
     char cb[32], sb[32];
@@ -84,9 +89,12 @@ static void print_counts(const struct live *L)
     fprintf(stderr,
             "rstcraft censor: frames=%" PRIu64 " tcp=%" PRIu64 " flows=%" PRIu64 " triggers=%" PRIu64
             " residual=%" PRIu64 " forged=%" PRIu64 " unparsed=%" PRIu64 " malformed=%" PRIu64
-            " bad-checksum=%" PRIu64 " ignored-rst=%" PRIu64 " evicted=%" PRIu64 " no-buffer=%" PRIu64 "\n",
+            " bad-checksum=%" PRIu64 " ignored-rst=%" PRIu64 " evicted=%" PRIu64 " no-buffer=%" PRIu64 "%s",
             s->frames, s->tcp, s->flows, s->triggers, s->residual_hits, s->forged, s->unparsed,
-            s->malformed, s->bad_csum, s->ignored_rst, L->c.t.evicted, L->c.t.no_buffer);
+            s->malformed, s->bad_csum, s->ignored_rst, L->c.t.evicted, L->c.t.no_buffer,
+            L->dropping ? "" : "\n");
+    if (L->dropping)
+        fprintf(stderr, " drop-failed=%" PRIu64 "\n", L->drop.cmds_failed);
 }
 
 int censor_main(int argc, char **argv)
@@ -125,13 +133,24 @@ int censor_main(int argc, char **argv)
         goto out;
     }
     cli_on_stop(on_sig);
+    if (L.c.o.drop) {
+        if (censor_drop_open(&L.drop, err, sizeof err) < 0) {
+            fprintf(stderr, "rstcraft censor: %s\n", err);
+            goto out;
+        }
+        L.dropping = true;
+        if (L.drop.stale_removed)
+            fprintf(stderr, "rstcraft censor: removed %u table(s) of censors that are gone\n",
+                    L.drop.stale_removed);
+    }
     L.t0 = now_mono_ns();
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     L.real0 = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
     if (!L.c.o.quiet)
-        fprintf(stderr, "rstcraft censor: watching %s, injector %s, tracking %s\n", L.c.o.ifname,
-                L.c.o.inj->name, tcb_name(L.c.o.tcb));
+        fprintf(stderr, "rstcraft censor: watching %s, injector %s, tracking %s%s%s\n", L.c.o.ifname,
+                L.c.o.inj->name, tcb_name(L.c.o.tcb), L.dropping ? ", dropping in table " : "",
+                L.dropping ? L.drop.table : "");
     fflush(stderr);
     uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0;
     ran = true;
@@ -187,6 +206,8 @@ out:
         linesink_give_stdout(&sink, orig_stdout, "rstcraft censor");
         print_counts(&L);
     }
+    if (L.dropping)
+        censor_drop_close(&L.drop);
     netio_close(&L.net);
     censor_free(&L.c);
     return status;

@@ -12,8 +12,8 @@ void censor_usage(FILE *out)
 "usage: rstcraft censor -i IFACE TRIGGER... [options]\n"
 "  Watches IFACE, which must see both directions of the connections (a bridge in the\n"
 "  path, in promiscuous mode, or a mirror port), and forges resets for those that match a\n"
-"  trigger, the way a published censor does. Real packets pass untouched: the forged\n"
-"  resets race them, as on the Internet. IPv4.\n"
+"  trigger, the way a published censor does. Real packets pass untouched (unless --drop):\n"
+"  the forged resets race them, as on the Internet. IPv4.\n"
 "Triggers (any number, each up to 16 times):\n"
 "  --keyword WORD       WORD in the client's first 2048 bytes\n"
 "  --host NAME          HTTP Host header NAME or a subdomain of it\n"
@@ -47,6 +47,10 @@ void censor_usage(FILE *out)
 "                       a capture sees checksums that were never filled in)\n"
 "  --max-flows N        connections tracked at once (default 65536; the oldest leave)\n"
 "  --seed N             reproducible TTL and IP ID draws\n"
+"  --drop               in the path: also drop a censored connection's further packets as\n"
+"                       they are forwarded (nftables tables rstcraft_censor_<pid>, bridge and\n"
+"                       inet families, removed at exit, by a janitor if killed, or at the next\n"
+"                       start if left behind)\n"
 "  --busy-poll          spin on the capture instead of sleeping (a whole core; faster reaction\n"
 "                       on a core of its own: taskset -c 1 chrt -f 50 rstcraft censor ...)\n"
 "  --duration S         stop after S seconds\n"
@@ -73,7 +77,7 @@ static int add_str(const char **v, size_t *n, const char *s, const char *what, c
 int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
     enum { O_KEYWORD = 256, O_HOST, O_SNI, O_PORT, O_DST, O_INJ, O_TO, O_COUNT, O_RES, O_RESMODE,
-           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM, O_BUSY };
+           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM, O_BUSY, O_DROP };
     static const struct option lo[] = {
         { "iface", required_argument, 0, 'i' },  { "keyword", required_argument, 0, O_KEYWORD },
         { "host", required_argument, 0, O_HOST }, { "sni", required_argument, 0, O_SNI },
@@ -84,6 +88,7 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         { "max-flows", required_argument, 0, O_MAXF }, { "seed", required_argument, 0, O_SEED },
         { "duration", required_argument, 0, O_DUR }, { "json", no_argument, 0, O_JSON },
         { "check-checksums", no_argument, 0, O_CSUM }, { "busy-poll", no_argument, 0, O_BUSY },
+        { "drop", no_argument, 0, O_DROP },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     memset(o, 0, sizeof *o);
@@ -107,6 +112,7 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         case O_JSON: o->json = true; break;
         case O_CSUM: o->check_csum = true; break;
         case O_BUSY: o->busy_poll = true; break;
+        case O_DROP: o->drop = true; break;
         case O_KEYWORD:
             if (add_str(o->keyword, &o->nkeyword, optarg, "--keyword", err, errlen) < 0)
                 return -1;

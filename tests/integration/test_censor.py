@@ -43,6 +43,8 @@ def censor(lab, *args):
     events are read after it stops (p.events)."""
     p = lab.popen("s", [RSTCRAFT, "censor", "-i", "br0", "--json", *args])
     line = _readline_timeout(p.stderr, 5.0)
+    if "removed" in line and "censors that are gone" in line:   # --drop's sweep said so first
+        line = _readline_timeout(p.stderr, 5.0)
     assert "watching br0" in line, line
     try:
         yield p
@@ -406,3 +408,64 @@ def test_busy_poll_censors(lab, servers):
         assert curl(lab, "blocked.test").returncode == 56
         assert curl(lab, "allowed.test").returncode == 0
     assert [e["trigger"] for e in c.events if e["event"] == "trigger"] == ["host"]
+
+
+def _censor_tables(lab):
+    out = lab.run("s", ["nft", "list", "tables"], check=True).stdout
+    return [ln.split()[1:] for ln in out.splitlines() if "rstcraft_censor_" in ln]
+
+
+def test_drop_in_path_server_answer_never_arrives(lab, servers):
+    """--drop on the in-path bridge, resets to the client only, so the real server keeps
+    its connection and answers (200 ms later): that answer is captured leaving the server
+    and never reaches the client; the forged resets do. Other connections pass. The
+    tables (bridge and inet families) are there while it runs and gone after."""
+    from scapy.layers.inet import IP, TCP
+    with lab.capture("c", "c0", "tcp") as ccap, lab.capture("k", "k0", "tcp") as kcap, \
+            censor(lab, "--host", "blocked.test", "--residual", "0", "--to", "client", "--drop") as c:
+        fams = sorted(t[0] for t in _censor_tables(lab))
+        assert fams == ["bridge", "inet"], fams
+        bad = curl(lab, "blocked.test")
+        time.sleep(0.6)                      # the server's answer is due 200 ms after the request
+        ok = curl(lab, "allowed.test")
+    assert bad.returncode == 56, (bad.returncode, bad.stderr)
+    assert ok.returncode == 0, ok.stderr
+    assert "drop-failed=0" in c.counts, c.counts
+    assert _censor_tables(lab) == [], "tables left behind"
+    req = next(p for p in kcap.packets if TCP in p and p[IP].src == "198.18.0.1"
+               and b"blocked.test" in bytes(p[TCP].payload))
+    port = req[TCP].sport
+    answer = [p for p in kcap.packets if TCP in p and p[IP].src == KERNEL_IP and p[TCP].dport == port
+              and b"HTTP/1." in bytes(p[TCP].payload)]
+    assert answer, "the server never answered: nothing was there to drop"
+    # the server's answer (its data, its FIN) is dropped; its kernel's immediate ACK of the
+    # request may leave before the drop is in place (microseconds after the request)
+    at_client = [p for p in ccap.packets if TCP in p and p[IP].src == KERNEL_IP and p[TCP].dport == port
+                 and p.time > req.time and (bytes(p[TCP].payload) or p[TCP].flags & 0x01)
+                 and not p[TCP].flags & 0x04]
+    assert at_client == [], [p.summary() for p in at_client]
+    forged = [p for p in rsts(ccap, src=KERNEL_IP) if p[TCP].dport == port and p[IP].ttl != 64]
+    assert len(forged) == 3, [p.summary() for p in forged]
+
+
+def test_drop_tables_removed_when_killed_and_when_stale(lab):
+    """SIGKILL: the janitor removes the tables within a second. A table of a censor that is
+    gone (here: named after a process that has exited) is removed at the next start."""
+    p = lab.popen("s", [RSTCRAFT, "censor", "-i", "br0", "--port", "1", "--drop"])
+    assert "watching br0" in _readline_timeout(p.stderr, 5.0)
+    assert len(_censor_tables(lab)) == 2
+    p.kill()
+    p.wait(timeout=5)
+    kill_proc(p)
+    deadline = time.monotonic() + 2.0
+    while _censor_tables(lab) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _censor_tables(lab) == [], "the janitor did not remove the tables"
+    dead = subprocess.Popen(["true"])    # a pid that has exited
+    dead.wait()
+    lab.run("s", ["nft", f"add table bridge rstcraft_censor_{dead.pid}; add table inet rstcraft_censor_{dead.pid}"],
+            check=True)
+    with censor(lab, "--port", "1", "--drop"):
+        names = [t[1] for t in _censor_tables(lab)]
+        assert f"rstcraft_censor_{dead.pid}" not in names, names
+    assert _censor_tables(lab) == []
