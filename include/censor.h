@@ -52,11 +52,24 @@ enum tcb_model {
 const char *tcb_name(enum tcb_model m);
 int tcb_parse(const char *s, enum tcb_model *m);
 
+/* An address of either family: IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d), so one table,
+ * one residual list and one --dst list serve both. */
+struct caddr { uint8_t a[16]; };
+void caddr_v4set(struct caddr *x, uint32_t v4);
+bool caddr_is4(const struct caddr *x);
+uint32_t caddr_v4(const struct caddr *x);
+/* A segment's source and destination. */
+void caddr_of(const struct frame *seg, struct caddr *src, struct caddr *dst);
+/* The first plen bits of a and b agree (plen counts in the 128-bit space). */
+bool caddr_in(const struct caddr *a, const struct caddr *prefix, unsigned plen);
+#define CADDR_STRLEN 46
+const char *caddr_str(const struct caddr *x, char buf[CADDR_STRLEN]);
+
 #define CENSOR_BUF 2048           /* client bytes kept for inspection, per flow */
 #define CENSOR_BUF_MAP (CENSOR_BUF / 8)   /* which of them arrived (out-of-order data) */
 
 struct cside {
-    uint32_t ip;
+    struct caddr ip;
     uint16_t port;
     uint8_t  mac[6];             /* source MAC of its frames */
     uint32_t nxt;                /* next seq it will send (SND.NXT as the censor saw it) */
@@ -95,13 +108,13 @@ struct ctable {
 int  ctable_init(struct ctable *t, uint32_t max_flows, uint16_t max_bufs);
 void ctable_free(struct ctable *t);
 /* The flow of a segment, either direction; *from_client tells which end sent it. */
-struct cflow *ctable_find(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
-                          bool *from_client);
+struct cflow *ctable_find(struct ctable *t, const struct caddr *sip, uint16_t sport, const struct caddr *dip,
+                          uint16_t dport, bool *from_client);
 /* A new flow for a client SYN (sip:sport -> dip:dport); evicts the least recently used
  * when full, in O(1): the flows are kept on a list in the order they were last touched.
  * Never NULL once initialised. */
-struct cflow *ctable_add(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
-                         uint64_t now);
+struct cflow *ctable_add(struct ctable *t, const struct caddr *sip, uint16_t sport, const struct caddr *dip,
+                         uint16_t dport, uint64_t now);
 void ctable_del(struct ctable *t, struct cflow *f);
 /* The flow saw a segment at now (monotonic, never earlier than the last touch): it becomes
  * the most recently used. */
@@ -115,12 +128,14 @@ void cflow_buf_release(struct ctable *t, struct cflow *f);
 
 /* ---- residual censorship: (client, server, port) blocked until a time ---- */
 struct residual {
-    struct { uint32_t cip, sip; uint16_t port; uint64_t until; } *v;
+    struct { struct caddr cip, sip; uint16_t port; uint64_t until; } *v;
     size_t n, cap;
 };
-void residual_add(struct residual *r, uint32_t cip, uint32_t sip, uint16_t port, uint64_t until);
+void residual_add(struct residual *r, const struct caddr *cip, const struct caddr *sip, uint16_t port,
+                  uint64_t until);
 /* The expiry of a live block (0 when none); expired entries are removed. */
-uint64_t residual_until(struct residual *r, uint32_t cip, uint32_t sip, uint16_t port, uint64_t now);
+uint64_t residual_until(struct residual *r, const struct caddr *cip, const struct caddr *sip, uint16_t port,
+                        uint64_t now);
 void residual_free(struct residual *r);
 
 /* ---- forging ---- */
@@ -147,7 +162,7 @@ struct censor_opts {
     const char *host[CENSOR_MAX_LIST];    size_t nhost;
     const char *sni[CENSOR_MAX_LIST];     size_t nsni;
     uint16_t port[CENSOR_MAX_LIST];       size_t nport;
-    struct { uint32_t addr, mask; } dst[CENSOR_MAX_LIST]; size_t ndst;
+    struct { struct caddr addr; uint8_t plen; } dst[CENSOR_MAX_LIST]; size_t ndst;   /* plen of 128 */
     enum censor_to to;
     const struct injector *inj;
     unsigned count;              /* 0: the injector's */

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "addrset.h"
 #include "censor.h"
 
 #define DROP_PREFIX "rstcraft_censor_"
@@ -88,9 +87,13 @@ int censor_drop_open(struct censor_drop *d, char *err, size_t errlen)
                          "table %s %s\ndelete table %s %s\ntable %s %s {\n"
                          "  set flows { type ipv4_addr . inet_service . ipv4_addr . inet_service; "
                          "flags timeout; timeout %us; }\n"
+                         "  set flows6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; "
+                         "flags timeout; timeout %us; }\n"
                          "  chain forward { type filter hook forward priority -10; policy accept;\n"
-                         "    ip saddr . tcp sport . ip daddr . tcp dport @flows drop\n  }\n}\n",
-                         fam, t, fam, t, fam, t, (unsigned)CENSOR_DROP_S);
+                         "    ip saddr . tcp sport . ip daddr . tcp dport @flows counter drop\n"
+                         "    ip6 saddr . tcp sport . ip6 daddr . tcp dport @flows6 counter drop\n"
+                         "  }\n}\n",
+                         fam, t, fam, t, fam, t, (unsigned)CENSOR_DROP_S, (unsigned)CENSOR_DROP_S);
         if (w < 0 || (size_t)w >= sizeof script - len) {
             snprintf(err, errlen, "--drop: table script too long");
             return -1;
@@ -127,12 +130,13 @@ int censor_drop_open(struct censor_drop *d, char *err, size_t errlen)
 
 void censor_drop_flow(struct censor_drop *d, const struct cflow *f)
 {
-    char c[16], s[16], cmd[512];
-    ip4_str(f->c.ip, c);
-    ip4_str(f->s.ip, s);
+    char c[CADDR_STRLEN], s[CADDR_STRLEN], cmd[512];
+    caddr_str(&f->c.ip, c);
+    caddr_str(&f->s.ip, s);
+    const char *set = caddr_is4(&f->c.ip) ? "flows" : "flows6";
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
-        snprintf(cmd, sizeof cmd, "add element %s %s flows { %s . %u . %s . %u, %s . %u . %s . %u }",
-                 families[i], d->table, c, f->c.port, s, f->s.port, s, f->s.port, c, f->c.port);
+        snprintf(cmd, sizeof cmd, "add element %s %s %s { %s . %u . %s . %u, %s . %u . %s . %u }",
+                 families[i], d->table, set, c, f->c.port, s, f->s.port, s, f->s.port, c, f->c.port);
         if (nft_shell_cmd(&d->sh, cmd) != 0)
             d->cmds_failed++;
     }

@@ -33,10 +33,11 @@ static void send_frame(void *user, const uint8_t *frame, size_t len)
     netio_send(&L->net, frame, len);
 }
 
-static const char *ep(uint32_t ip, uint16_t port, char *buf, size_t cap)
+/* a.b.c.d:port, [v6]:port */
+static const char *ep(const struct caddr *ip, uint16_t port, char *buf, size_t cap)
 {
-    char a[16];
-    snprintf(buf, cap, "%s:%u", ip4_str(ip, a), port);
+    char a[CADDR_STRLEN];
+    snprintf(buf, cap, caddr_is4(ip) ? "%s:%u" : "[%s]:%u", caddr_str(ip, a), port);
     return buf;
 }
 
@@ -48,12 +49,12 @@ static void on_event(void *user, const struct censor_event *ev)
         censor_drop_flow(&L->drop, ev->f);
     if (L->c.o.quiet)
         return;
-    char cb[32], sb[32];
+    char cb[CADDR_STRLEN + 8], sb[CADDR_STRLEN + 8];
     double t = L->real0 + (double)(ev->now_ns - L->t0) / 1e9;
     double until = ev->residual_until_ns ? (double)(ev->residual_until_ns - ev->now_ns) / 1e9 : 0;
     const char *kind = ev->kind == CEV_TRIGGER ? "trigger" : ev->kind == CEV_RESIDUAL ? "residual" : "unparsed";
-    ep(ev->f->c.ip, ev->f->c.port, cb, sizeof cb);
-    ep(ev->f->s.ip, ev->f->s.port, sb, sizeof sb);
+    ep(&ev->f->c.ip, ev->f->c.port, cb, sizeof cb);
+    ep(&ev->f->s.ip, ev->f->s.port, sb, sizeof sb);
     if (L->c.o.json) {
         printf("{\"event\":\"%s\",\"ts\":%.6f,\"client\":\"%s\",\"server\":\"%s\",\"trigger\":\"%s\","
                "\"match\":", kind, t, cb, sb, ev->trigger);

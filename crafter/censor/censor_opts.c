@@ -1,5 +1,7 @@
 /* `rstcraft censor` options. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include "censor.h"
 #include "cli.h"
@@ -13,13 +15,15 @@ void censor_usage(FILE *out)
 "  Watches IFACE, which must see both directions of the connections (a bridge in the\n"
 "  path, in promiscuous mode, or a mirror port), and forges resets for those that match a\n"
 "  trigger, the way a published censor does. Real packets pass untouched (unless --drop):\n"
-"  the forged resets race them, as on the Internet. IPv4.\n"
+"  the forged resets race them, as on the Internet. IPv4 and IPv6 (the fingerprint's TTL\n"
+"  is the hop limit there; IPv6 has no IP ID or DF).\n"
 "Triggers (any number, each up to 16 times):\n"
 "  --keyword WORD       WORD in the client's first 2048 bytes\n"
 "  --host NAME          HTTP Host header NAME or a subdomain of it\n"
 "  --sni NAME           TLS ClientHello server name NAME or a subdomain of it\n"
 "  --port PORT          every connection to PORT, reset at its SYN\n"
-"  --dst ADDR[/LEN]     every connection to that address or block, reset at its SYN\n"
+"  --dst ADDR[/LEN]     every connection to that address or block (IPv4 or IPv6), reset at\n"
+"                       its SYN\n"
 "Options:\n"
 "  --injector NAME      the forged resets' fingerprint (default gfw2):\n"
 "      gfw1     1 RST, IP ID 0, no DF, TTL 55-118              Wu et al., \"A Wall Behind A\n"
@@ -71,6 +75,42 @@ static int add_str(const char **v, size_t *n, const char *s, const char *what, c
         return -1;
     }
     v[(*n)++] = s;
+    return 0;
+}
+
+/* ADDR or ADDR/LEN, IPv4 (as IPv4-mapped, LEN + 96) or IPv6; host bits must be clear. */
+static int parse_dst(const char *s, struct caddr *addr, uint8_t *plen)
+{
+    if (!strchr(s, ':')) {
+        uint32_t a, mask;
+        if (cidr_parse(s, &a, &mask) != CIDR_OK)
+            return -1;
+        caddr_v4set(addr, a);
+        *plen = (uint8_t)(96 + __builtin_popcount(mask));
+        return 0;
+    }
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    snprintf(buf, sizeof buf, "%s", s);
+    unsigned len = 128;
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        char *end;
+        *slash = '\0';
+        unsigned long v = strtoul(slash + 1, &end, 10);
+        if (!slash[1] || *end || v > 128 || (slash[1] == '0' && slash[2]))
+            return -1;
+        len = (unsigned)v;
+    }
+    if (inet_pton(AF_INET6, buf, addr->a) != 1)
+        return -1;
+    struct caddr net = *addr;
+    for (unsigned i = len; i < 128; i++)
+        net.a[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+    if (memcmp(net.a, addr->a, 16) != 0)
+        return -1;      /* host bits set: say so rather than guess which block was meant */
+    *plen = (uint8_t)len;
     return 0;
 }
 
@@ -140,8 +180,8 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
                 snprintf(err, errlen, "at most %d --dst", CENSOR_MAX_LIST);
                 return -1;
             }
-            if (cidr_parse(optarg, &o->dst[o->ndst].addr, &o->dst[o->ndst].mask) != CIDR_OK) {
-                snprintf(err, errlen, "bad --dst \"%.64s\" (ADDR or ADDR/LEN, IPv4)", optarg);
+            if (parse_dst(optarg, &o->dst[o->ndst].addr, &o->dst[o->ndst].plen) != 0) {
+                snprintf(err, errlen, "bad --dst \"%.64s\" (ADDR or ADDR/LEN, IPv4 or IPv6)", optarg);
                 return -1;
             }
             o->ndst++;
