@@ -41,6 +41,13 @@ struct netio {
     struct linkwatch lw;    /* link changes of ifname (lw.fd -1: none, errors only) */
     uint64_t down_since_us; /* link down since (CLOCK_MONOTONIC), 0: up */
     unsigned empty_wakes;   /* readable, yet no frame: in a row (netio_dispatch) */
+    bool     spinning;      /* the caller is spinning on the ring, not woken by poll: an
+                               empty turn is normal there, not a wakeup for nothing, so it
+                               must not send netio_dispatch searching the whole ring for a
+                               lost head (rxring_recover reads every slot's status word:
+                               hundreds of microseconds that a trigger arriving meanwhile
+                               waits); such a caller calls rxring_recover itself when a
+                               poll() of the socket says readable with nothing at the head */
 };
 
 #define NETIO_ERRLEN 512

@@ -442,7 +442,7 @@ int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
     netio_flush_tx(n);   /* the answers to this batch of frames leave together */
     /* woken for nothing, twice in a row: something other than the ring keeps the socket
      * readable; take it away rather than be woken for it for ever */
-    if (r == 0 && n->direct && ++n->empty_wakes >= 2) {
+    if (r == 0 && n->direct && !n->spinning && ++n->empty_wakes >= 2) {
         rxring_recover(&n->ring);
         n->empty_wakes = 0;
     } else if (r > 0) {
