@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "linkwatch.h"
 
@@ -150,4 +152,60 @@ void linkwatch_close(struct linkwatch *w)
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
+}
+
+static uint64_t mono_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void say_changes(struct linkwatch *w, const char *who, unsigned ch)
+{
+    if ((ch & LW_DOWN) && !w->down_since_us) {
+        w->down_since_us = mono_now_us();
+        fprintf(stderr, "%s: %s: link down\n", who, w->ifname);
+    }
+    /* only after a "link down" said: a link still coming up when we opened it (a veth
+     * whose carrier follows a moment later) was never down for the user */
+    if ((ch & LW_UP) && w->down_since_us) {
+        double s = (double)(mono_now_us() - w->down_since_us) / 1e6;
+        w->down_since_us = 0;
+        fprintf(stderr, "%s: %s: link up again after %.1f s\n", who, w->ifname, s);
+    }
+    if (ch & LW_MTU)
+        fprintf(stderr, "%s: %s: MTU now %u\n", who, w->ifname, w->mtu);
+    if (ch & LW_MAC)
+        fprintf(stderr, "%s: %s: MAC now %02x:%02x:%02x:%02x:%02x:%02x\n", who, w->ifname,
+                w->mac[0], w->mac[1], w->mac[2], w->mac[3], w->mac[4], w->mac[5]);
+}
+
+int linkwatch_check(struct linkwatch *w, const char *who, bool refresh, char *err,
+                    size_t errlen)
+{
+    unsigned ch = linkwatch_read(w);
+    if (refresh || w->fd < 0)
+        ch |= linkwatch_refresh(w);
+    /* a deletion starts by taking the link down: give its RTM_DELLINK a moment, so that a
+     * deleted interface is reported as that alone. 250 ms, because the process deleting it
+     * may be descheduled in between on a loaded machine (50 ms was seen to fall short);
+     * the link is down, so nothing waits meanwhile */
+    if ((ch & LW_DOWN) && w->fd >= 0) {
+        /* a deletion sends several messages (the peer down, the carrier lost, then
+         * RTM_DELLINK): keep reading until it is gone, up again, or the window ends */
+        uint64_t end = mono_now_us() + 250000;
+        for (uint64_t now = mono_now_us(); now < end && !w->gone && !w->renamed && !w->up;
+             now = mono_now_us()) {
+            struct pollfd p = { .fd = w->fd, .events = POLLIN };
+            if (poll(&p, 1, (int)((end - now + 999) / 1000)) > 0)
+                ch |= linkwatch_read(w);
+        }
+    }
+    if (w->gone || w->renamed) {
+        linkwatch_gone_msg(w, err, errlen);
+        return -1;
+    }
+    say_changes(w, who, ch);
+    return (int)ch;
 }

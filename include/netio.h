@@ -39,7 +39,6 @@ struct netio {
     uint64_t rx, tx, tx_err, rx_drop_kernel;
     uint64_t dump_dropped;  /* frames the -w file could not take (set by netio_close) */
     struct linkwatch lw;    /* link changes of ifname (lw.fd -1: none, errors only) */
-    uint64_t down_since_us; /* link down since (CLOCK_MONOTONIC), 0: up */
     unsigned empty_wakes;   /* readable, yet no frame: in a row (netio_dispatch) */
 };
 
