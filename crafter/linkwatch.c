@@ -161,10 +161,10 @@ static uint64_t mono_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void say_changes(struct linkwatch *w, const char *who, unsigned ch)
+static void say_changes(struct linkwatch *w, const char *who, unsigned ch, uint64_t seen_us)
 {
     if ((ch & LW_DOWN) && !w->down_since_us) {
-        w->down_since_us = mono_now_us();
+        w->down_since_us = seen_us;
         fprintf(stderr, "%s: %s: link down\n", who, w->ifname);
     }
     /* only after a "link down" said: a link still coming up when we opened it (a veth
@@ -184,6 +184,7 @@ static void say_changes(struct linkwatch *w, const char *who, unsigned ch)
 int linkwatch_check(struct linkwatch *w, const char *who, bool refresh, char *err,
                     size_t errlen)
 {
+    uint64_t seen = mono_now_us();
     unsigned ch = linkwatch_read(w);
     if (refresh || w->fd < 0)
         ch |= linkwatch_refresh(w);
@@ -194,7 +195,7 @@ int linkwatch_check(struct linkwatch *w, const char *who, bool refresh, char *er
     if ((ch & LW_DOWN) && w->fd >= 0) {
         /* a deletion sends several messages (the peer down, the carrier lost, then
          * RTM_DELLINK): keep reading until it is gone, up again, or the window ends */
-        uint64_t end = mono_now_us() + 250000;
+        uint64_t end = seen + 250000;
         for (uint64_t now = mono_now_us(); now < end && !w->gone && !w->renamed && !w->up;
              now = mono_now_us()) {
             struct pollfd p = { .fd = w->fd, .events = POLLIN };
@@ -206,6 +207,6 @@ int linkwatch_check(struct linkwatch *w, const char *who, bool refresh, char *er
         linkwatch_gone_msg(w, err, errlen);
         return -1;
     }
-    say_changes(w, who, ch);
+    say_changes(w, who, ch, seen);
     return (int)ch;
 }

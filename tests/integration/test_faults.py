@@ -3,6 +3,7 @@ and without an MTU change), the MAC changing, the interface deleted or renamed. 
 flap the responder answers at once, sleeps while idle and stops on SIGINT with its counts
 and a readable -w file; a deleted interface ends it with one line and exit 1, and the
 kernel guard's table goes with it."""
+import contextlib
 import os
 import re
 import signal
@@ -261,31 +262,44 @@ def test_craft_link_flap(lab):
     assert probes and max(probes) >= 25, out     # answered again after the link came back
 
 
-@pytest.mark.parametrize("tool", ["craft", "kill"])
-def test_tool_interface_deleted(lab, tool):
-    """craft or kill on an interface that is deleted under it: one line, exit 3 (their
-    runtime error), within 1 s."""
+def new_veth_c(lab):
+    """x0, a veth of the client's namespace alone (its peer x1 there too), to delete."""
     lab.run("c", ["ip", "link", "del", "x0"])
     lab.run("c", ["ip", "link", "add", "x0", "type", "veth", "peer", "name", "x1"], check=True)
     for i in ("x0", "x1"):
         lab.run("c", ["ip", "link", "set", i, "up"], check=True)
-    argv = ([RSTCRAFT, "craft", "198.18.0.77", "-i", "x0", "--dst-mac", "02:00:00:00:00:01",
-             "-p", "80", "-c", "100", "--interval", "100ms", "-q"] if tool == "craft" else
-            [RSTCRAFT, "kill", "-i", "x0", "--timeout", "10", "host 198.18.0.77 and port 5001"])
+
+
+def delete_under(lab, argv, after=0.7):
+    """Run argv on x0 in the client's namespace and delete x0 under it `after` s later;
+    returns its exit status, how long it took to end, and its stderr lines but the
+    'listening on' one."""
+    new_veth_c(lab)
     p = lab.popen("c", argv)
     try:
-        time.sleep(0.7)
+        time.sleep(after)
         t0 = time.monotonic()
         lab.run("c", ["ip", "link", "del", "x0"], check=True)
-        out, err = p.communicate(timeout=5)
+        _, err = p.communicate(timeout=5)
         took = time.monotonic() - t0
     finally:
         lab.run("c", ["ip", "link", "del", "x0"])
     lines = [ln for ln in err.splitlines() if "listening on" not in ln]
-    print(f"{tool}: exit {p.returncode} {took * 1e3:.0f} ms after x0 was deleted: {lines}")
-    assert p.returncode == 3, err
+    print(f"{argv[1]}: exit {p.returncode} {took * 1e3:.0f} ms after x0 was deleted: {lines}")
+    return p.returncode, took, lines
+
+
+@pytest.mark.parametrize("tool", ["craft", "kill"])
+def test_tool_interface_deleted(lab, tool):
+    """craft or kill on an interface that is deleted under it: one line, exit 3 (their
+    runtime error), within 1 s."""
+    argv = ([RSTCRAFT, "craft", "198.18.0.77", "-i", "x0", "--dst-mac", "02:00:00:00:00:01",
+             "-p", "80", "-c", "100", "--interval", "100ms", "-q"] if tool == "craft" else
+            [RSTCRAFT, "kill", "-i", "x0", "--timeout", "10", "host 198.18.0.77 and port 5001"])
+    rc, took, lines = delete_under(lab, argv)
+    assert rc == 3, lines
     assert took < 1.0, took
-    assert len(lines) == 1 and ("deleted" in lines[0] or "disappeared" in lines[0]), err
+    assert len(lines) == 1 and ("deleted" in lines[0] or "disappeared" in lines[0]), lines
 
 
 def test_kill_link_flap(lab):
@@ -297,24 +311,104 @@ def test_kill_link_flap(lab):
     assert busy < 0.05, f"kill used {busy:.2f} s of CPU in 1 s of link down"
 
 
+@contextlib.contextmanager
+def fifo_never_read(lab, name):
+    """A FIFO whose reader holds it open and never reads; yields its writing end."""
+    fifo = lab.tmp / f"{name}.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with open(fifo, "w") as w:
+            yield w
+    finally:
+        os.close(reader)
+
+
 def test_craft_stdout_never_read(lab):
     """craft's reply lines into a FIFO that is never read: the probes keep their schedule
     (3,000 at 1 ms end in about 3 s, not when the pipe fills), the lines that found no room
     are counted at exit."""
-    fifo = lab.tmp / "craft.fifo"
-    os.mkfifo(fifo)
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)     # held open, never read
-    try:
-        with open(fifo, "w") as w:
-            t0 = time.monotonic()
-            r = lab.run("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", "3000",
-                              "--interval", "1ms", "--wait", "200"], stdout=w,
-                        stderr=subprocess.PIPE, capture_output=False, timeout=30)
-            took = time.monotonic() - t0
-    finally:
-        os.close(reader)
+    with fifo_never_read(lab, "craft") as w:
+        t0 = time.monotonic()
+        r = lab.run("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", "3000",
+                          "--interval", "1ms", "--wait", "200"], stdout=w,
+                    stderr=subprocess.PIPE, capture_output=False, timeout=30)
+        took = time.monotonic() - t0
     print(f"craft: 3,000 probes in {took:.1f} s into a FIFO never read; {r.stderr.strip()!r}")
     assert r.returncode == 0, r.stderr
     assert took < 10, took
     dropped = re.search(r"rstcraft craft: lines dropped \(slow reader\): (\d+)", r.stderr)
     assert dropped and int(dropped.group(1)) > 1000, r.stderr
+
+
+# --- explain -i under the same faults ---
+
+def sigint_timed(p):
+    """SIGINT to p; returns its stdout, stderr and how long it took to end."""
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=5)
+    return out, err, time.monotonic() - t0
+
+
+def probe_closed(lab, n=2):
+    """n SYNs from the client to a closed port of the kernel host: n closed-port resets."""
+    r = lab.run("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", str(n),
+                      "--interval", "50ms", "-q"], timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+def test_explain_link_flap(lab):
+    """explain -i through a flap of its link: says so once each way, sleeps meanwhile,
+    explains the resets after the link is back, and stops on SIGINT."""
+    p = lab.popen("c", [RSTCRAFT, "explain", "-i", "c0", "--json"])
+    time.sleep(0.5)
+    probe_closed(lab)
+    busy = 0.0
+    try:
+        c_link(lab, "down")
+        time.sleep(0.2)
+        c0 = cpu_seconds(p.pid)
+        time.sleep(1.0)
+        busy = cpu_seconds(p.pid) - c0
+    finally:
+        c_link(lab, "up")
+    time.sleep(0.3)
+    probe_closed(lab)
+    time.sleep(0.3)
+    out, err, took = sigint_timed(p)
+    print(f"explain: {busy:.3f} s CPU in 1 s of link down; SIGINT to exit {took * 1e3:.0f} ms")
+    assert p.returncode == 0, err
+    assert err.count("c0: link down") == 1 and err.count("c0: link up again after") == 1, err
+    assert busy < 0.05, f"explain used {busy:.2f} s of CPU in 1 s of link down"
+    assert took < 1.0, took
+    assert out.count('"closed-port"') == 4, out
+
+
+def test_explain_interface_deleted(lab):
+    """explain -i on an interface deleted under it: exit 1 with one line, within 1 s."""
+    rc, took, lines = delete_under(lab, [RSTCRAFT, "explain", "-i", "x0"], after=0.5)
+    assert rc == 1, lines
+    assert took < 1.0, took
+    assert len(lines) == 1 and "x0 was deleted" in lines[0], lines
+
+
+def test_explain_stdout_never_read(lab):
+    """explain -i --json into a FIFO never read: every reset is still captured and
+    explained (the capture never waits for stdout), the findings that found no room are
+    counted at exit, and SIGINT ends it at once."""
+    with fifo_never_read(lab, "explain") as w:
+        p = lab.popen("c", [RSTCRAFT, "explain", "-i", "c0", "--json"], stdout=w)
+        time.sleep(0.5)
+        c = lab.run("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "-c", "5000",
+                          "--rate", "5000", "--wait", "200", "-q"], timeout=30)
+        assert c.returncode == 0, c.stderr
+        time.sleep(0.5)
+        _, err, took = sigint_timed(p)
+    print(f"explain: SIGINT to exit {took * 1e3:.0f} ms; {err.splitlines()[-2:]}")
+    assert p.returncode == 0, err
+    assert took < 1.0, took
+    m = re.search(r"(\d+) resets", err)
+    assert m and int(m.group(1)) == 5000, err
+    dropped = re.search(r"rstcraft explain: lines dropped \(slow reader\): (\d+)", err)
+    assert dropped and int(dropped.group(1)) > 1000, err
