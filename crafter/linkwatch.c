@@ -18,10 +18,12 @@ static bool flags_up(unsigned flags)
 }
 
 /* Compare the state seen now with the one before; returns the LW_* bits. */
-static unsigned apply(struct linkwatch *w, bool up, uint32_t mtu, const uint8_t *mac,
+static unsigned apply(struct linkwatch *w, unsigned flags, uint32_t mtu, const uint8_t *mac,
                       const char *name)
 {
     unsigned ch = 0;
+    bool up = flags_up(flags);
+    w->flags = flags;
     if (up != w->up)
         ch |= up ? LW_UP : LW_DOWN;
     w->up = up;
@@ -57,14 +59,14 @@ unsigned linkwatch_refresh(struct linkwatch *w)
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    bool up = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && flags_up((unsigned)ifr.ifr_flags);
+    unsigned flags = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 ? (unsigned)ifr.ifr_flags & 0xffffu : 0;
     uint32_t mtu = ioctl(s, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 0;
     uint8_t mac[6];
     bool have_mac = ioctl(s, SIOCGIFHWADDR, &ifr) == 0;
     if (have_mac)
         memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
     close(s);
-    return apply(w, up, mtu, have_mac ? mac : NULL, name);
+    return apply(w, flags, mtu, have_mac ? mac : NULL, name);
 }
 
 int linkwatch_open(struct linkwatch *w, int ifindex, const char *ifname, char *err)
@@ -111,7 +113,7 @@ static unsigned one_link(struct linkwatch *w, const struct nlmsghdr *h)
         else if (a->rta_type == IFLA_ADDRESS && n == 6)
             mac = RTA_DATA(a);
     }
-    return apply(w, flags_up(ifi->ifi_flags), mtu, mac, name);
+    return apply(w, ifi->ifi_flags, mtu, mac, name);
 }
 
 unsigned linkwatch_read(struct linkwatch *w)
@@ -207,6 +209,7 @@ int linkwatch_check(struct linkwatch *w, const char *who, bool refresh, char *er
         linkwatch_gone_msg(w, err, errlen);
         return -1;
     }
-    say_changes(w, who, ch, seen);
+    if (!w->quiet)
+        say_changes(w, who, ch, seen);
     return (int)ch;
 }

@@ -13,12 +13,14 @@ struct linkwatch {
     int      ifindex;
     char     ifname[IF_NAMESIZE]; /* the name we were given */
     bool     up;                  /* administratively up and with carrier */
+    unsigned flags;               /* the IFF_* flags last seen */
     bool     gone;                /* deleted (or moved to another namespace) */
     bool     renamed;             /* now called newname */
     char     newname[IF_NAMESIZE];
     uint32_t mtu;
     uint8_t  mac[6];
     uint64_t down_since_us;       /* "link down" said at (CLOCK_MONOTONIC), 0: not said */
+    bool     quiet;               /* linkwatch_check follows, says nothing */
 };
 
 /* What linkwatch_read saw change. */

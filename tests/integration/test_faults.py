@@ -8,11 +8,13 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
 
 from lab import CLIENT_IP, KERNEL_IP, RESP_IP, RSTCRAFT, tcp_pkts
+from localns import userns, wait_clean  # noqa: F401 (fixture)
 
 PORT = 9000
 XADDR = "198.18.0.20"
@@ -102,6 +104,14 @@ def test_mac_change_followed(lab):
     assert rst and all(p.src == new for p in rst), [(p.src, p.summary()) for p in rst]
 
 
+def exit_within(p, secs, what, stderr):
+    """p's exit status, once it ended within secs of `what`; fails if it did not."""
+    try:
+        return p.wait(timeout=secs)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"still running {secs} s after {what}: {stderr()!r}")
+
+
 def own_link(lab):
     """x0, a veth of the responder's namespace alone (its peer x1 there too), holding
     XADDR so that --kernel-guard has a table to install."""
@@ -124,10 +134,7 @@ def test_interface_vanishes(lab, how):
             else:
                 lab.run("r", ["ip", "link", "set", "x0", "down"], check=True)
                 lab.run("r", ["ip", "link", "set", "x0", "name", "y0"], check=True)
-            try:
-                rc = resp.p.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                raise AssertionError(f"still running 1 s after x0 was {how}: {resp.stderr!r}")
+            rc = exit_within(resp.p, 1.0, f"x0 was {how}", lambda: resp.stderr)
             took = time.monotonic() - t0
             resp.stop()
     finally:
@@ -412,3 +419,121 @@ def test_explain_stdout_never_read(lab):
     assert m and int(m.group(1)) == 5000, err
     dropped = re.search(r"rstcraft explain: lines dropped \(slow reader\): (\d+)", err)
     assert dropped and int(dropped.group(1)) > 1000, err
+
+
+# --- local (the responder on the user's machine) under the same faults ---
+
+PY = "/usr/bin/python3"
+CONNECT = r"""
+import errno, socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+"""
+
+
+def connect(ns, addr, port):
+    """A kernel client's connect from ns: 'ECONNREFUSED', 'ENETUNREACH', 'connected'..."""
+    return ns.run([PY, "-c", CONNECT, addr, str(port)]).stdout.strip()
+
+
+def local_responder_pid(loc):
+    """The responder: the child of `rstcraft local` that lives in a namespace of its own."""
+    own = os.readlink(f"/proc/{loc.p.pid}/ns/net")
+    with open(f"/proc/{loc.p.pid}/task/{loc.p.pid}/children") as f:
+        kids = [int(k) for k in f.read().split()]
+    for k in kids:
+        if os.readlink(f"/proc/{k}/ns/net") != own:
+            return k
+    raise AssertionError(f"no responder among the children {kids} of rstcraft local")
+
+
+def test_local_link_flap(userns):
+    """local through a flap of its link (the user takes the near end down and up): said
+    once each way, asleep meanwhile, its routes put back (the kernel drops them with the
+    link), answering within 1 s of the link coming back; SIGINT ends it with the counts."""
+    loc = userns.local("-p", "80", "--mode", "rst")
+    near = loc.link
+    assert connect(userns, loc.address, 80) == "ECONNREFUSED", loc.stderr
+    pids = [loc.p.pid, local_responder_pid(loc)]
+    time.sleep(1.0)     # the kernel tells of a new link's carrier a moment after it is up
+    try:
+        userns.run(["ip", "link", "set", near, "down"], check=True)
+        time.sleep(0.3)
+        c0 = sum(cpu_seconds(p) for p in pids)
+        time.sleep(1.0)
+        busy = sum(cpu_seconds(p) for p in pids) - c0
+    finally:
+        userns.run(["ip", "link", "set", near, "up"], check=True)
+    t_up = time.monotonic()
+    while True:     # until refused (answered), not unreachable (no route yet)
+        got = connect(userns, loc.address, 80)
+        if got == "ECONNREFUSED" or time.monotonic() > t_up + 1.0:
+            break
+        time.sleep(0.05)
+    answered_after = time.monotonic() - t_up
+    time.sleep(1.0)     # the kernel says a carrier change up to 1 s late
+    t0 = time.monotonic()
+    code = loc.stop(signal.SIGINT)
+    took = time.monotonic() - t0
+    print(f"local: {busy:.3f} s CPU in 1 s of link down; answered {answered_after * 1e3:.0f} ms "
+          f"after up; SIGINT to exit {took * 1e3:.0f} ms")
+    assert got == "ECONNREFUSED", (got, loc.stderr)
+    assert answered_after < 1.0, answered_after
+    assert loc.stderr.count(": link down") == 1, loc.stderr
+    assert loc.stderr.count(": link up again after") == 1, loc.stderr
+    assert busy < 0.05, f"local used {busy:.2f} s of CPU in 1 s of link down"
+    assert code == 0 and took < 1.0, (code, took, loc.stderr)
+    assert "rstcraft: counts: closed-port=2" in loc.stderr, loc.stderr
+    assert not any(wait_clean(userns).values()), userns.leftovers()
+
+
+def test_local_link_deleted(userns):
+    """The user deletes local's link: exit 1 with one line within 1 s, nothing left."""
+    loc = userns.local("-p", "80", "--mode", "rst")
+    before = len(loc.err)
+    t0 = time.monotonic()
+    userns.run(["ip", "link", "del", loc.link], check=True)
+    code = exit_within(loc.p, 1.0, "its link was deleted", lambda: loc.stderr)
+    took = time.monotonic() - t0
+    loc.stop()
+    after = loc.err[before:]
+    print(f"local: exit {code} {took * 1e3:.0f} ms after its link was deleted: {after}")
+    assert code == 1, loc.stderr
+    assert len(after) == 1 and "was deleted" in after[0], loc.stderr
+    assert not any(wait_clean(userns).values()), userns.leftovers()
+
+
+def test_local_stdout_never_read(lab, userns):
+    """local --json into a FIFO never read: 5,000 events later a client is still answered
+    at once, and the events that found no room are counted at exit."""
+    with fifo_never_read(lab, "local") as w:
+        p = userns.popen([RSTCRAFT, "local", "-p", "80", "--mode", "rst", "--json"], stdout=w)
+        err = []
+        t = threading.Thread(target=lambda: err.extend(ln.rstrip("\n") for ln in p.stderr),
+                             daemon=True)
+        t.start()
+        end = time.monotonic() + 10
+        while not any(ln.startswith("rstcraft: ready") for ln in err) and time.monotonic() < end:
+            time.sleep(0.02)
+        c = userns.run([RSTCRAFT, "craft", "198.18.0.10", "-p", "80", "-c", "5000",
+                        "--rate", "5000", "--wait", "200", "-q"], timeout=30)
+        assert c.returncode == 0, c.stderr
+        t0 = time.monotonic()
+        got = connect(userns, "198.18.0.10", 80)
+        took = time.monotonic() - t0
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=5)
+        stopped = time.monotonic() - t0
+        t.join(timeout=3)
+    stderr = "\n".join(err)
+    print(f"local: client refused in {took * 1e3:.0f} ms after 5,000 events; "
+          f"SIGINT to exit {stopped * 1e3:.0f} ms; {err[-2:]}")
+    assert got == "ECONNREFUSED" and took < 1.0, (got, took)
+    assert p.returncode == 0 and stopped < 1.0, stderr
+    m = re.search(r"events dropped \(slow reader\): (\d+)", stderr)
+    assert m and int(m.group(1)) > 1000, stderr
+    assert not any(wait_clean(userns).values()), userns.leftovers()
