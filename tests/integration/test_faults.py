@@ -318,6 +318,49 @@ def test_kill_link_flap(lab):
     assert busy < 0.05, f"kill used {busy:.2f} s of CPU in 1 s of link down"
 
 
+def rx_packets(lab, host, iface):
+    return int(lab.run(host, ["cat", f"/sys/class/net/{iface}/statistics/rx_packets"],
+                       check=True).stdout)
+
+
+def test_craft_flood_link_flap(lab):
+    """craft --flood through a flap of its link: says so once each way, sends nothing and
+    sleeps while the link is down, sends again once it is up, stops on SIGINT."""
+    p = lab.popen("c", [RSTCRAFT, "craft", KERNEL_IP, "-p", "81", "--flood"])
+    try:
+        time.sleep(0.7)
+        c_link(lab, "down")
+        time.sleep(0.3)
+        c0, k0 = cpu_seconds(p.pid), rx_packets(lab, "k", "k0")
+        time.sleep(1.0)
+        busy, k1 = cpu_seconds(p.pid) - c0, rx_packets(lab, "k", "k0")
+    finally:
+        c_link(lab, "up")
+    time.sleep(1.0)
+    k2 = rx_packets(lab, "k", "k0")
+    time.sleep(0.5)
+    sent_after = rx_packets(lab, "k", "k0") - k2
+    out, err, took = sigint_timed(p)
+    print(f"flood: {busy:.3f} s CPU and {k1 - k0} frames in 1 s of link down; "
+          f"{sent_after} frames in 0.5 s after; SIGINT to exit {took * 1e3:.0f} ms")
+    assert p.returncode == 0, err
+    assert err.count("c0: link down") == 1 and err.count("c0: link up again after") == 1, err
+    assert busy < 0.05, f"craft --flood used {busy:.2f} s of CPU in 1 s of link down"
+    assert k1 - k0 == 0, "frames arrived while the link was down"
+    assert sent_after > 1000, sent_after
+    assert took < 1.0 and "packets transmitted" in out, (took, out)
+
+
+def test_craft_flood_interface_deleted(lab):
+    """craft --flood on an interface deleted under it: one line, exit 3, within 1 s."""
+    rc, took, lines = delete_under(lab, [RSTCRAFT, "craft", "198.18.0.77", "-i", "x0",
+                                         "--dst-mac", "02:00:00:00:00:01", "-p", "80",
+                                         "--flood"])
+    assert rc == 3, lines
+    assert took < 1.0, took
+    assert len(lines) == 1 and "x0 was deleted" in lines[0], lines
+
+
 @contextlib.contextmanager
 def fifo_never_read(lab, name):
     """A FIFO whose reader holds it open and never reads; yields its writing end."""
