@@ -4,6 +4,7 @@ flap the responder answers at once, sleeps while idle and stops on SIGINT with i
 and a readable -w file; a deleted interface ends it with one line and exit 1, and the
 kernel guard's table goes with it."""
 import contextlib
+import json
 import os
 import re
 import signal
@@ -179,6 +180,52 @@ def test_stdout_never_read(lab):
     assert counts and counts.get("closed-port", 0) >= 5000, resp.stderr
     dropped = [ln for ln in resp.err_lines if ln.startswith("rstcraft: events dropped (slow reader): ")]
     assert len(dropped) == 1 and int(dropped[0].rsplit(" ", 1)[1]) > 0, resp.stderr
+
+
+def test_periodic_stats(lab):
+    """--stats 0.5 with --json: a JSON object on stderr every 0.5 s while it runs (frames,
+    flows, events, events dropped for a slow reader, frames dropped from -w), and a final
+    one at the end whose figures are the exit lines' own."""
+    with fifo_never_read(lab, "stats") as w:
+        resp = lab.responder("-p", PORT, "--mode", "rst", "--stats", "0.5", "-w",
+                             lab.tmp / "stats.pcap", stdout=w)
+        with resp:
+            c = lab.run("c", [RSTCRAFT, "craft", RESP_IP, "-p", PORT, "-c", "3000",
+                              "--rate", "5000", "--wait", "200", "-q"], timeout=30)
+            assert c.returncode in (0, 1), c.stderr
+            time.sleep(1.2)
+            assert resp.stop(signal.SIGINT) == 0, resp.stderr
+    objs = [json.loads(ln) for ln in resp.err_lines if ln.startswith("{")]
+    stats = [o for o in objs if o["type"] == "stats"]
+    final = [o for o in objs if o["type"] == "summary"]
+    print(f"{len(stats)} stats lines; last {stats[-1]}; final {final}")
+    assert len(stats) >= 3 and len(final) == 1, resp.stderr
+    gaps = [b["seconds"] - a["seconds"] for a, b in zip(stats, stats[1:])]
+    assert all(0.3 < g < 1.5 for g in gaps), gaps
+    assert stats[-1]["counts"].get("closed-port", 0) >= 3000, stats[-1]
+    assert stats[-1]["events_dropped"] > 0, stats[-1]
+    f = final[0]
+    assert f["counts"] == resp.counts(), (f, resp.counts())
+    dropped = [ln for ln in resp.err_lines if ln.startswith("rstcraft: events dropped")]
+    assert dropped and int(dropped[0].rsplit(" ", 1)[1]) == f["events_dropped"], resp.stderr
+    frames = re.search(r"frames: (\d+) received, (\d+) sent", resp.stderr)
+    assert (int(frames.group(1)), int(frames.group(2))) == (f["received"], f["sent"]), resp.stderr
+    assert f["pcap_dropped"] == 0 and f["flows"] == 0, f
+
+
+def test_periodic_stats_text(lab):
+    """--stats without --json: one line of text, same figures."""
+    with lab.responder("-p", PORT, "--mode", "rst", "--stats", "0.2", json_events=False) as resp:
+        r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+        assert r["errno"] == "ECONNREFUSED", r
+        time.sleep(0.5)
+        assert resp.stop(signal.SIGINT) == 0, resp.stderr
+    lines = [ln for ln in resp.err_lines if ln.startswith("rstcraft: stats: ")]
+    assert lines and re.match(r"rstcraft: stats: [0-9.]+ s: \d+ frames received, \d+ sent, "
+                              r"\d+ malformed, \d+ dropped by the kernel, \d+ not sent; \d+ "
+                              r"flows live; 1 events, 0 dropped \(slow reader\); 0 frames "
+                              r"dropped from -w$", lines[-1]), resp.stderr
+    assert any(ln.startswith("rstcraft: summary: ") for ln in resp.err_lines), resp.stderr
 
 
 def test_stdout_reader_exits(lab):
