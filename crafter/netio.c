@@ -340,12 +340,16 @@ static void dump_sent(struct netio *n, const uint8_t *frame, size_t len)
 static void dump_close(struct netio *n)
 {
     if (n->dumper) {
-        pcapw_close(n->dumper);
-        n->dump_dropped += n->dumper->dropped;
-        if (n->dumper->dropped)
+        struct pcapw *w = n->dumper;
+        pcapw_close(w);
+        n->dump_dropped += w->dropped + w->dropped_slow;
+        unsigned long long all = w->frames + w->dropped + w->dropped_slow;
+        if (w->dropped)
             fprintf(stderr, "rstcraft: -w %s: frames dropped (write failed): %llu of %llu\n",
-                    n->dumper->path, (unsigned long long)n->dumper->dropped,
-                    (unsigned long long)(n->dumper->dropped + n->dumper->frames));
+                    w->path, (unsigned long long)w->dropped, all);
+        if (w->dropped_slow)
+            fprintf(stderr, "rstcraft: -w %s: frames dropped (disk too slow): %llu of %llu\n",
+                    w->path, (unsigned long long)w->dropped_slow, all);
         free(n->dumper);
         n->dumper = NULL;
     }
@@ -490,7 +494,7 @@ int netio_link_check(struct netio *n, short revents, char *err)
 void netio_flush(struct netio *n)
 {
     if (n->dumper)
-        (void)pcapw_flush(n->dumper);
+        pcapw_flush(n->dumper);
 }
 
 void netio_close(struct netio *n)

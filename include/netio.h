@@ -66,7 +66,7 @@ int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
 int  netio_link_check(struct netio *n, short revents, char *err);
 /* Send what netio_send queued (batch mode). */
 void netio_flush_tx(struct netio *n);
-/* Flush the pcap file so far (also done by netio_close). */
+/* Hand the pcap file's frames so far to its writer (never waits; netio_close writes all). */
 void netio_flush(struct netio *n);
 void netio_close(struct netio *n);
 #endif

@@ -6,7 +6,7 @@
 void resp_stats_print(FILE *to, const struct engine *e, const struct netio *nio, bool json,
                       const char *kind, double secs)
 {
-    unsigned long long w_dropped = nio->dumper ? nio->dumper->dropped : nio->dump_dropped;
+    unsigned long long w_dropped = nio->dumper ? pcapw_dropped(nio->dumper) : nio->dump_dropped;
     unsigned long long ev_dropped = e->ev.sink.dropped;
     if (json) {
         fprintf(to, "{\"type\":\"%s\",\"seconds\":%.3f,\"received\":%llu,\"sent\":%llu,"

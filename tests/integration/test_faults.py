@@ -272,12 +272,71 @@ def test_pcap_disk_full(lab):
         subprocess.run(["umount", str(small)])
     assert t.returncode == 0 and "truncated" not in t.stderr, t.stderr
     kept = len(t.stdout.splitlines())
-    lines = [ln for ln in resp.err_lines if "frames dropped (write failed)" in ln]
-    assert len(lines) == 1, resp.stderr
-    dropped, total = (int(x) for x in lines[0].rsplit(": ", 1)[1].split(" of "))
+    assert any("frames dropped (write failed)" in ln for ln in resp.err_lines), resp.stderr
+    dropped, total = pcap_drops(resp)
     print(f"-w on a full disk: {kept} frames in the file, {dropped} of {total} dropped")
     assert kept > 0 and kept + dropped == total, (kept, dropped, total)
     assert total >= 4002, total
+
+
+def pcap_drops(resp):
+    """The frames the -w file lost (write failed, disk too slow) and all it was given."""
+    lines = [ln for ln in resp.err_lines if re.search(r"-w .*: frames dropped \(", ln)]
+    pairs = [[int(x) for x in ln.rsplit(": ", 1)[1].split(" of ")] for ln in lines]
+    assert len({t for _, t in pairs}) <= 1, lines
+    return sum(d for d, _ in pairs), (pairs[0][1] if pairs else None)
+
+
+def test_pcap_slow_disk(lab):
+    """-w onto a disk far slower than the frames (a FIFO whose reader takes 4 KiB every
+    50 ms, about 80 KB/s, into a file): the answers never wait for it (a client is
+    answered at once in the middle of it), the frames it has no room for are dropped and
+    counted, and what arrives is a valid pcap (tcpdump and scapy read it, every frame not
+    dropped is in it)."""
+    fifo = lab.tmp / "slow.pcap.fifo"
+    os.mkfifo(fifo)
+    out = lab.tmp / "slow.pcap"
+    slow = threading.Event()
+    slow.set()
+
+    def drain():
+        fd = os.open(fifo, os.O_RDONLY)
+        with open(out, "wb") as f:
+            while True:
+                b = os.read(fd, 4096)
+                if not b:
+                    break
+                f.write(b)
+                if slow.is_set():
+                    time.sleep(0.05)
+        os.close(fd)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        with lab.responder("-p", PORT, "--mode", "rst", "-q", "-w", fifo) as resp:
+            c = lab.popen("c", [RSTCRAFT, "craft", RESP_IP, "-p", PORT, "-c", "10000",
+                                "--rate", "5000", "--wait", "200", "-q"])
+            time.sleep(1.0)             # the writer is stuck on the FIFO by now
+            r = lab.client("connect_timeout", RESP_IP, PORT, 1000)
+            c.communicate(timeout=30)
+            slow.clear()                # the disk catches up: the exit is not held
+            assert resp.stop(signal.SIGINT, timeout=10) == 0, resp.stderr
+    finally:
+        slow.clear()
+        reader.join(timeout=10)
+    assert r["errno"] == "ECONNREFUSED" and r["elapsed_ms"] < 100, r
+    t = subprocess.run(["tcpdump", "-nr", str(out)], capture_output=True, text=True, timeout=30)
+    assert t.returncode == 0 and "truncated" not in t.stderr, t.stderr
+    from scapy.utils import rdpcap
+    kept = len(rdpcap(str(out)))
+    assert kept == len(t.stdout.splitlines()), kept
+    dropped, total = pcap_drops(resp)
+    print(f"-w on a slow disk: client answered in {r['elapsed_ms']} ms; {kept} frames in "
+          f"the file, {dropped} of {total} dropped; {resp.stderr.splitlines()[-3:]}")
+    assert any("frames dropped (disk too slow)" in ln for ln in resp.err_lines), resp.stderr
+    assert dropped > 0 and kept + dropped == total, (kept, dropped, total)
+    assert total >= 20002, total
 
 
 # --- craft and kill under the same faults ---
