@@ -55,6 +55,8 @@ static const char rest[] =
 "Limits:\n"
 "  --count N              stop after N events\n"
 "  --duration S           stop after S seconds (2.5 is fine)\n"
+"  --stats S              figures on stderr every S seconds and at the end: frames,\n"
+"                         flows, events, what was dropped (JSON with --json)\n"
 "  --max-flows N          flow table size (1000..50000000, default 1000000)\n"
 "  --busy-poll            spin instead of sleeping: lowest latency, one core busy\n"
 "\n"
