@@ -267,16 +267,23 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
          * system call per turn; link changes are looked at every 10 ms */
         sigprocmask(SIG_SETMASK, &unblocked, NULL);
         uint64_t next_link = 0;
+        nio->spinning = true;
         while (!stop_signal) {
             engine_timers(e);
             netio_flush_tx(nio);
             if ((c->count && e->ev.total >= c->count) || (end && e->now_us >= end))
                 break;
-            netio_dispatch(nio, rx_frame, &l);
+            int got = netio_dispatch(nio, rx_frame, &l);
             events_out(&e->ev.sink);
             next_stats = stats_due(e, nio, c, start, next_stats);
             if (e->now_us >= next_link) {
                 next_link = e->now_us + 10000;
+                /* an empty turn is normal here; readable with nothing at the head is not */
+                if (got == 0 && nio->direct) {
+                    struct pollfd p = { .fd = nio->fd, .events = POLLIN };
+                    if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
+                        rxring_recover(&nio->ring);
+                }
                 if (!link_changed(e, nio, c, POLLERR, err))
                     return 1;
             }
