@@ -384,6 +384,24 @@ static void note_boundary(struct xrst *x, const struct xpkt *p)
         x->boundary = 1;
 }
 
+/* A bare RST that answers the other end's data or FIN arriving just before it (seq = its
+ * ack, within 1 ms): the kernel of the capture's host reacting, e.g. data reaching a socket
+ * that had closed. */
+static bool reacts(const struct xrst *x)
+{
+    if (x->rst.flags & TH_ACK)
+        return false;
+    for (int i = x->hist_n - 1; i >= 0; i--) {
+        const struct xpkt *p = &x->hist[i];
+        if (p->dir == x->dir)
+            return false;
+        if (!(p->flags & TH_RST))
+            return (p->len || (p->flags & TH_FIN)) && p->ack == x->rst.seq &&
+                   x->rst.t_us - p->t_us < 1000u;
+    }
+    return false;
+}
+
 /* What a packet tells the records that still watch this flow. */
 static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g, double ts)
 {
@@ -402,9 +420,11 @@ static void watchers_see(struct xtrack *t, struct xflow *f, const struct seg *g,
         bool from_s = g->dir == x->dir;
         if (fr->flags & TH_RST) {
             enum rst_pair pr = pair_of(f, x, g, ts);
+            /* a kernel's bare RST answering data, then forged RSTs to that end, is not the
+             * pair: the forger's shots come together, neither answering the other's data */
             if (pr == PAIR_BURST)
                 x->burst = sat8(x->burst + 1u);
-            else if (pr == PAIR_BOTH_ENDS)
+            else if (pr == PAIR_BOTH_ENDS && !reacts(x))
                 x->both_ends = 1;
             if (from_s) {
                 x->later_rst_s = sat8(x->later_rst_s + 1u);

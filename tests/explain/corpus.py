@@ -265,6 +265,25 @@ def icmp_refusal(pkt):
     return None
 
 
+def _client_view(pcap, client, forged_keys):
+    """In the client's own capture: {(client port, seq): time} of its bare RSTs, and
+    {client port: time} of the first forged segment that reached it."""
+    from scapy.all import TCP, PcapReader
+    sent, reached = {}, {}
+    if not Path(pcap).exists():
+        return sent, reached
+    for pkt in PcapReader(str(pcap)):
+        ip = l3(pkt)
+        if ip is None or TCP not in pkt:
+            continue
+        tcp, t = pkt[TCP], float(pkt.time)
+        if ip.src == client and int(tcp.flags) & 0x14 == 0x04:
+            sent.setdefault((int(tcp.sport), int(tcp.seq)), t)
+        elif (ip.src, int(tcp.sport), ip.dst, int(tcp.dport), int(tcp.seq), int(tcp.flags) & 0xff) in forged_keys:
+            reached.setdefault(int(tcp.dport), t)
+    return sent, reached
+
+
 def expected(pcap, forged, server=SERVER, client=CLIENT):
     """[(ts, src, dst, cause)] for every RST (and ICMP refusal) in pcap, plus the flows that
     must be no-answer. An ICMP refusal is written as explain reports it: from the server's
@@ -282,6 +301,10 @@ def expected(pcap, forged, server=SERVER, client=CLIENT):
                  int(pkt[TCP].seq), int(pkt[TCP].flags) & 0xff)
             if k not in forged_keys:
                 aborted.add((ip.src, int(pkt[TCP].sport), ip.dst, int(pkt[TCP].dport)))
+    # When the client's own resets left it, and when the first forged segment reached it
+    # (its own capture: the order there is the order the client's kernel saw).
+    sent_at, first_forged = _client_view(Path(pcap).with_name("client" + Path(pcap).suffix),
+                                         client, forged_keys)
     rsts, flows, fins, refused = [], {}, {}, set()
     for pkt in PcapReader(str(pcap)):
         ip = l3(pkt)
@@ -318,6 +341,14 @@ def expected(pcap, forged, server=SERVER, client=CLIENT):
                     fins.get(fkey, set()) >= {"client", "server"} or cause == "abortive-close" or
                     (ip.src, sport, ip.dst, dport) in aborted):
                 cause = "stale-connection"
+            # 9012-9014: the client's socket dies of the forged RST, and its next bare RST
+            # finds none; but a client that had closed (FIN) and gets the server's data
+            # before any forged segment reached it resets for the data (data after close).
+            t_sent = sent_at.get((sport, int(tcp.seq)))
+            if key not in forged_keys and bare and side == "client" and server_port in INJECT and \
+                    "client" in fins.get(fkey, set()) and t_sent is not None and \
+                    t_sent < first_forged.get(sport, float("inf")):
+                cause = "data-after-close"
             # A client kernel resets a SYN-ACK only when the application gave up on connect()
             # (here: a SYN lost three times outlasts a 3 s timeout on any port).
             if key not in forged_keys and bare and side == "client" and fl["server"] and \

@@ -296,6 +296,29 @@ static void recent_ack_then_bare_rst(void **st)
     expect_one(&c, XC_STALE, XBY_SERVER);
 }
 
+/* The client closed (FIN) and the server's data reached it: the client's kernel answers
+ * with a bare RST 15 us later, and a forger's burst to the client follows at once. The
+ * client's own RST is not half of a both-ends pair. */
+static void data_after_close_then_forged_burst(void **st)
+{
+    (void)st;
+    struct ctx c;
+    setup(&c, 64);
+    handshake(&c, 1.0);
+    C(&c, 4.0, TH_FIN | TH_ACK, 1, 1, 0);
+    S(&c, 4.0175, TH_PSH | TH_ACK, 1, 2, 1000);
+    seg(&c, 4.017515, false, TH_RST, c.cisn + 2, 0, 0, 64, true, 0);
+    seg(&c, 4.01756, true, TH_RST, c.sisn + 1001, 0, 0, 63, true, 16384);
+    seg(&c, 4.01763, true, TH_RST, c.sisn + 2461, 0, 0, 63, true, 16384);
+    xtrack_flush(&c.t);
+    assert_int_equal(c.got.n, 3);
+    assert_string_equal(xcause_name(c.got.cause[0]), "data-after-close");
+    assert_int_equal(c.got.by[0], XBY_CLIENT);
+    assert_string_equal(xcause_name(c.got.cause[1]), "injected");
+    assert_string_equal(xcause_name(c.got.cause[2]), "injected");
+    xtrack_free(&c.t);
+}
+
 static void stale_connection(void **st)
 {
     (void)st;
@@ -450,6 +473,7 @@ int main(void)
         cmocka_unit_test(data_after_close),
         cmocka_unit_test(backlog_overflow),
         cmocka_unit_test(backlog_overflow_repeated),
+        cmocka_unit_test(data_after_close_then_forged_burst),
         cmocka_unit_test(recent_ack_then_bare_rst),
         cmocka_unit_test(abort_reordered_behind_stale),
         cmocka_unit_test(stale_connection),
