@@ -5,6 +5,7 @@
  * live, each finding is printed as soon as its hold time is over. */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pcap/pcap.h>
 #include <signal.h>
@@ -12,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include "cmds.h"
 #include "explain.h"
+#include "linesink.h"
+#include "linkwatch.h"
 #include "rd.h"
 
 #ifndef DLT_LINUX_SLL2
@@ -65,7 +69,10 @@ static void usage(FILE *o)
           "Causes: closed-port no-answer client-abort abortive-close data-after-close\n"
           "        backlog-overflow stale-connection keepalive-timeout injected\n"
           "        firewall-reject challenge-ack icmp-reject unknown\n"
-          "Exit: 0 read to the end, 2 usage, 3 the capture could not be (fully) read.\n", o);
+          "Live, a link going down and up is said on stderr and waited out; findings a slow\n"
+          "reader of stdout has no room for are dropped and counted, never the capture.\n"
+          "Exit: 0 read to the end, 1 the interface was deleted or renamed (-i), 2 usage,\n"
+          "      3 the capture could not be (fully) read.\n", o);
 }
 
 static void show(struct run *rn, const struct xrst *r)
@@ -263,6 +270,51 @@ static double now_wall(void)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* The capture socket's pending error, taken (so that poll does not report it again and
+ * libpcap does not end the capture for a link that only went down); 0: none. */
+static int take_sock_error(int fd)
+{
+    int e = 0;
+    socklen_t len = sizeof e;
+    return getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0 ? e : 0;
+}
+
+/* Frames and link changes until a signal: 0, 1 (the interface went away: one line said),
+ * or 3 (the capture failed). A link down is said and waited out in poll; nothing spins. */
+static int live_loop(struct run *rn, pcap_t *p, int fd, struct linkwatch *lw, const char *ifname)
+{
+    char err[LINKWATCH_ERRLEN];
+    while (!stop) {
+        struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = lw->fd, .events = POLLIN } };
+        if (poll(pfd, 2, 200) < 0 && errno != EINTR)
+            return 3;
+        short bad = pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL);
+        int e = bad ? take_sock_error(fd) : 0;
+        bool linkerr = e == ENETDOWN || e == ENXIO || e == ENODEV;
+        if ((pfd[1].revents || linkerr) &&
+            linkwatch_check(lw, "rstcraft explain", linkerr, err, sizeof err) < 0)
+            goto gone;
+        if (bad & (POLLHUP | POLLNVAL)) {
+            fprintf(stderr, "rstcraft explain: %s: the capture socket was closed under us\n", ifname);
+            return 3;
+        }
+        if (pcap_dispatch(p, -1, on_frame, (u_char *)rn) == PCAP_ERROR) {
+            /* libpcap saw the link's error first: gone, down (wait for it), or a real one */
+            if (linkwatch_check(lw, "rstcraft explain", true, err, sizeof err) < 0)
+                goto gone;
+            if (lw->up) {
+                fprintf(stderr, "rstcraft explain: %s: %s\n", ifname, pcap_geterr(p));
+                return 3;
+            }
+        }
+        xtrack_tick(&rn->t, now_wall());
+    }
+    return 0;
+gone:
+    fprintf(stderr, "rstcraft explain: %s\n", err);
+    return 1;
+}
+
 static int read_live(struct run *rn, const char *ifname, const char *expr)
 {
     char err[PCAP_ERRBUF_SIZE];
@@ -292,7 +344,6 @@ static int read_live(struct run *rn, const char *ifname, const char *expr)
     live_pcap = p;
     setvbuf(stdout, NULL, _IOLBF, 0);
     fprintf(stderr, "rstcraft explain: listening on %s\n", ifname);
-    int rc = 0;
     /* Non-blocking reads after poll(): time passes for the tracker even when the wire is
      * quiet, so a finding is printed once its hold is over, not at the next packet. */
     int fd = pcap_get_selectable_fd(p);
@@ -302,18 +353,13 @@ static int read_live(struct run *rn, const char *ifname, const char *expr)
         pcap_close(p);
         return 3;
     }
-    while (!stop) {
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
-            break;
-        int n = pcap_dispatch(p, -1, on_frame, (u_char *)rn);
-        if (n == PCAP_ERROR) {
-            fprintf(stderr, "rstcraft explain: %s: %s\n", ifname, pcap_geterr(p));
-            rc = 3;
-            break;
-        }
-        xtrack_tick(&rn->t, now_wall());
-    }
+    struct linkwatch lw;
+    char lerr[LINKWATCH_ERRLEN];
+    if (linkwatch_open(&lw, (int)if_nametoindex(ifname), ifname, lerr) != 0)
+        fprintf(stderr, "rstcraft explain: warning: %s; link changes are seen only as errors\n",
+                lerr);
+    int rc = live_loop(rn, p, fd, &lw, ifname);
+    linkwatch_close(&lw);
     live_pcap = NULL;
     pcap_close(p);
     xtrack_flush(&rn->t);
@@ -391,8 +437,13 @@ int explain_main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* live, the wire does not wait for stdout: a reader that falls behind loses findings
+     * (counted), never packets; from a file every finding is written, however slowly */
+    struct linesink sink = { .fd = -1 };
+    FILE *orig_stdout = iface ? linesink_take_stdout(&sink, 256 * 1024) : NULL;
+    rn.rp.out = stdout;
     int rc = file ? read_file(&rn, file, expr) : read_live(&rn, iface, expr);
-    if (rc != 2 && rn.opened) {
+    if (rc != 2 && rc != 1 && rn.opened) {
         xreport_summary(&rn.rp, rn.rp.json ? stderr : stdout);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
@@ -402,6 +453,7 @@ int explain_main(int argc, char **argv)
                 (unsigned long long)rn.t.resets, (unsigned long long)rn.t.skipped,
                 (unsigned long long)rn.t.evicted, ru.ru_maxrss);
     }
+    linesink_give_stdout(&sink, orig_stdout, "rstcraft explain");
     free(rn.deferred);
     free(expr);
     xtrack_free(&rn.t);

@@ -10,6 +10,8 @@
 #include "censor_parse.h"
 #include "pkt.h"
 #include "build.h"
+#include "janitor.h"
+#include "nft.h"
 #include <stdio.h>
 
 /* ---- injectors: what a censor's forged resets look like, from a measurement ---- */
@@ -50,11 +52,24 @@ enum tcb_model {
 const char *tcb_name(enum tcb_model m);
 int tcb_parse(const char *s, enum tcb_model *m);
 
+/* An address of either family: IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d), so one table,
+ * one residual list and one --dst list serve both. */
+struct caddr { uint8_t a[16]; };
+void caddr_v4set(struct caddr *x, uint32_t v4);
+bool caddr_is4(const struct caddr *x);
+uint32_t caddr_v4(const struct caddr *x);
+/* A segment's source and destination. */
+void caddr_of(const struct frame *seg, struct caddr *src, struct caddr *dst);
+/* The first plen bits of a and b agree (plen counts in the 128-bit space). */
+bool caddr_in(const struct caddr *a, const struct caddr *prefix, unsigned plen);
+#define CADDR_STRLEN 46
+const char *caddr_str(const struct caddr *x, char buf[CADDR_STRLEN]);
+
 #define CENSOR_BUF 2048           /* client bytes kept for inspection, per flow */
 #define CENSOR_BUF_MAP (CENSOR_BUF / 8)   /* which of them arrived (out-of-order data) */
 
 struct cside {
-    uint32_t ip;
+    struct caddr ip;
     uint16_t port;
     uint8_t  mac[6];             /* source MAC of its frames */
     uint32_t nxt;                /* next seq it will send (SND.NXT as the censor saw it) */
@@ -70,6 +85,7 @@ struct cflow {
     uint32_t isn;                /* client ISN: stream offset 0 is isn + 1 */
     uint64_t last_ns;
     uint32_t next;               /* hash chain (index + 1; 0 ends it) */
+    uint32_t newer, older;       /* recency list (index + 1; 0 ends it) */
     uint16_t buf;                /* inspection buffer (index + 1; 0 none) */
     uint16_t have;               /* in-order client bytes buffered */
     uint8_t  state;              /* enum cflow_state */
@@ -82,6 +98,7 @@ struct cflow {
 struct ctable {
     struct cflow *v;
     uint32_t cap, used, free_head;
+    uint32_t newest, oldest;     /* ends of the recency list (index + 1; 0: empty) */
     uint32_t *head;              /* hash buckets (index + 1) */
     uint32_t nbuckets;
     uint8_t (*bufs)[CENSOR_BUF + CENSOR_BUF_MAP];
@@ -91,14 +108,18 @@ struct ctable {
 int  ctable_init(struct ctable *t, uint32_t max_flows, uint16_t max_bufs);
 void ctable_free(struct ctable *t);
 /* The flow of a segment, either direction; *from_client tells which end sent it. */
-struct cflow *ctable_find(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
-                          bool *from_client);
+struct cflow *ctable_find(struct ctable *t, const struct caddr *sip, uint16_t sport, const struct caddr *dip,
+                          uint16_t dport, bool *from_client);
 /* A new flow for a client SYN (sip:sport -> dip:dport); evicts the least recently used
- * when full. Never NULL once initialised. */
-struct cflow *ctable_add(struct ctable *t, uint32_t sip, uint16_t sport, uint32_t dip, uint16_t dport,
-                         uint64_t now);
+ * when full, in O(1): the flows are kept on a list in the order they were last touched.
+ * Never NULL once initialised. */
+struct cflow *ctable_add(struct ctable *t, const struct caddr *sip, uint16_t sport, const struct caddr *dip,
+                         uint16_t dport, uint64_t now);
 void ctable_del(struct ctable *t, struct cflow *f);
-/* Remove flows idle for longer than idle_ns. */
+/* The flow saw a segment at now (monotonic, never earlier than the last touch): it becomes
+ * the most recently used. */
+void ctable_touch(struct ctable *t, struct cflow *f, uint64_t now);
+/* Remove flows idle for longer than idle_ns: O(removed), from the old end of the list. */
 void ctable_expire(struct ctable *t, uint64_t now, uint64_t idle_ns);
 /* The flow's inspection buffer (CENSOR_BUF bytes, then its CENSOR_BUF_MAP-byte map of
  * received bytes, zeroed when lent); lends one when it has none; NULL when none is free. */
@@ -107,12 +128,14 @@ void cflow_buf_release(struct ctable *t, struct cflow *f);
 
 /* ---- residual censorship: (client, server, port) blocked until a time ---- */
 struct residual {
-    struct { uint32_t cip, sip; uint16_t port; uint64_t until; } *v;
+    struct { struct caddr cip, sip; uint16_t port; uint64_t until; } *v;
     size_t n, cap;
 };
-void residual_add(struct residual *r, uint32_t cip, uint32_t sip, uint16_t port, uint64_t until);
+void residual_add(struct residual *r, const struct caddr *cip, const struct caddr *sip, uint16_t port,
+                  uint64_t until);
 /* The expiry of a live block (0 when none); expired entries are removed. */
-uint64_t residual_until(struct residual *r, uint32_t cip, uint32_t sip, uint16_t port, uint64_t now);
+uint64_t residual_until(struct residual *r, const struct caddr *cip, const struct caddr *sip, uint16_t port,
+                        uint64_t now);
 void residual_free(struct residual *r);
 
 /* ---- forging ---- */
@@ -139,7 +162,7 @@ struct censor_opts {
     const char *host[CENSOR_MAX_LIST];    size_t nhost;
     const char *sni[CENSOR_MAX_LIST];     size_t nsni;
     uint16_t port[CENSOR_MAX_LIST];       size_t nport;
-    struct { uint32_t addr, mask; } dst[CENSOR_MAX_LIST]; size_t ndst;
+    struct { struct caddr addr; uint8_t plen; } dst[CENSOR_MAX_LIST]; size_t ndst;   /* plen of 128 */
     enum censor_to to;
     const struct injector *inj;
     unsigned count;              /* 0: the injector's */
@@ -150,6 +173,7 @@ struct censor_opts {
     uint32_t max_flows;
     bool     json, quiet;
     bool     busy_poll;          /* spin on the capture instead of sleeping in poll() */
+    bool     drop;               /* in path: also drop a censored connection's packets (nft) */
     const char *wfile;
     uint64_t duration_ns;
     uint64_t seed;
@@ -191,4 +215,21 @@ void censor_free(struct censor *c);
 void censor_input(struct censor *c, const struct frame *f, uint64_t now_ns);
 /* Timers: idle flows leave. Call about once a second. */
 void censor_tick(struct censor *c, uint64_t now_ns);
+
+/* ---- --drop: a censored connection's further packets dropped in the forward path ---- */
+#define CENSOR_DROP_S 120        /* how long a censored 4-tuple stays dropped */
+struct censor_drop {
+    char table[48];              /* rstcraft_censor_<pid>, in the bridge and inet families */
+    struct janitor jan;          /* deletes the tables when we are gone, however we go */
+    struct nft_shell sh;         /* `nft -i`, fed one line per censored connection */
+    unsigned stale_removed;      /* tables of censors that were gone, removed at start */
+    uint64_t cmds_failed;
+};
+/* Remove stale tables, install ours, start the janitor and the nft shell. 0, or -1 with
+ * one line in err. */
+int  censor_drop_open(struct censor_drop *d, char *err, size_t errlen);
+/* Drop both directions of f's 4-tuple from now on (for CENSOR_DROP_S seconds). */
+void censor_drop_flow(struct censor_drop *d, const struct cflow *f);
+/* Remove the tables now and let the janitor go. */
+void censor_drop_close(struct censor_drop *d);
 #endif

@@ -23,6 +23,7 @@ struct resp_config {
     const char    *pcap_out;        /* -w */
     uint64_t       count;           /* --count N: stop after N events (0: no limit) */
     double         duration_s;      /* --duration S (0: no limit) */
+    double         stats_s;         /* --stats S: figures every S seconds (0: never) */
     const char    *user;            /* -Z */
     uint32_t       max_flows;       /* --max-flows (default 1000000) */
     bool           busy_poll;       /* --busy-poll: spin instead of sleeping (lowest latency) */

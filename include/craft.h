@@ -289,13 +289,16 @@ struct txring {
     unsigned pending;               /* frames queued since the last kick */
     bool     vnet;                  /* frames carry a virtio_net_hdr (PACKET_VNET_HDR) */
     uint64_t sent, failed;
+    uint64_t busy;                  /* kicks the kernel had no room for (EAGAIN, ENOBUFS) */
 };
 int  txring_open(struct txring *r, int ifindex, unsigned frame_len, char *err, size_t errlen);
 /* Pointer to the next free frame's data area, or NULL when the ring is full (kick and retry). */
 uint8_t *txring_slot(struct txring *r);
 /* Commit the slot returned by txring_slot with len bytes. */
 void txring_commit(struct txring *r, size_t len);
-/* Hand queued frames to the kernel. wait: block until they left. 0 or -1. */
+/* Hand queued frames to the kernel. wait: block until they left. Returns 0, 1 when the
+ * kernel had no room (EAGAIN, ENOBUFS: counted in busy, not an error), or -1 with errno
+ * (ENETDOWN: the link is down, ENXIO: the interface is gone; the frames stay queued). */
 int  txring_kick(struct txring *r, bool wait);
 void txring_close(struct txring *r);
 

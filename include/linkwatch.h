@@ -13,11 +13,14 @@ struct linkwatch {
     int      ifindex;
     char     ifname[IF_NAMESIZE]; /* the name we were given */
     bool     up;                  /* administratively up and with carrier */
+    unsigned flags;               /* the IFF_* flags last seen */
     bool     gone;                /* deleted (or moved to another namespace) */
     bool     renamed;             /* now called newname */
     char     newname[IF_NAMESIZE];
     uint32_t mtu;
     uint8_t  mac[6];
+    uint64_t down_since_us;       /* "link down" said at (CLOCK_MONOTONIC), 0: not said */
+    bool     quiet;               /* linkwatch_check follows, says nothing */
 };
 
 /* What linkwatch_read saw change. */
@@ -36,5 +39,12 @@ unsigned linkwatch_read(struct linkwatch *w);
 unsigned linkwatch_refresh(struct linkwatch *w);
 /* "interface r0 was deleted" / "interface r0 was renamed to x": the one line to exit with. */
 void linkwatch_gone_msg(const struct linkwatch *w, char *buf, size_t len);
+/* After a poll that watched w->fd (and the capture socket, whose pending error made the
+ * caller pass refresh): take the link changes and say on stderr what changed, once each
+ * way: "WHO: IF: link down", "WHO: IF: link up again after 1.0 s", the MTU, the MAC.
+ * Returns the LW_* bits seen, or -1 with one line in err when the interface was deleted
+ * or renamed: the caller ends (exit 1). */
+int  linkwatch_check(struct linkwatch *w, const char *who, bool refresh, char *err,
+                     size_t errlen);
 void linkwatch_close(struct linkwatch *w);
 #endif

@@ -26,6 +26,8 @@ struct local_net {
     pid_t    child;          /* the responder, alone in its own namespace */
     int      child_out, child_err;   /* its stdout/stderr (-1: ours) */
     struct janitor jan;      /* removes the near end once we are gone */
+    struct addrset routed;   /* routed through the near end: put back when its link comes
+                                up again (the kernel drops a link's routes when it goes down) */
 };
 
 /* The responder side, run in the child once its interface is up. Returns an exit status. */
@@ -44,8 +46,9 @@ int  local_net_up(struct local_net *ln, const struct addrset *addrs, local_run_f
 /* Stop the child (SIGTERM, then SIGKILL after wait_ms), remove everything, and return
  * the child's exit status (128+signal when a signal ended it). */
 int  local_net_down(struct local_net *ln, int wait_ms);
-/* Wait for the child; signals to us (SIGINT, SIGTERM, SIGHUP) are passed on. Returns its
- * exit status as local_net_down does. */
+/* Wait for the child; signals to us (SIGINT, SIGTERM, SIGHUP) are passed on, and the
+ * routes are put back each time the near end comes up again. Returns its exit status as
+ * local_net_down does. */
 int  local_net_wait(struct local_net *ln);
 /* "80,443,8000-8100" or "*" */
 void local_ports_str(const void *portset, char *buf, size_t len);

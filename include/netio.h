@@ -39,8 +39,14 @@ struct netio {
     uint64_t rx, tx, tx_err, rx_drop_kernel;
     uint64_t dump_dropped;  /* frames the -w file could not take (set by netio_close) */
     struct linkwatch lw;    /* link changes of ifname (lw.fd -1: none, errors only) */
-    uint64_t down_since_us; /* link down since (CLOCK_MONOTONIC), 0: up */
     unsigned empty_wakes;   /* readable, yet no frame: in a row (netio_dispatch) */
+    bool     spinning;      /* the caller is spinning on the ring, not woken by poll: an
+                               empty turn is normal there, not a wakeup for nothing, so it
+                               must not send netio_dispatch searching the whole ring for a
+                               lost head (rxring_recover reads every slot's status word:
+                               hundreds of microseconds that a trigger arriving meanwhile
+                               waits); such a caller calls rxring_recover itself when a
+                               poll() of the socket says readable with nothing at the head */
 };
 
 #define NETIO_ERRLEN 512
@@ -67,7 +73,7 @@ int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
 int  netio_link_check(struct netio *n, short revents, char *err);
 /* Send what netio_send queued (batch mode). */
 void netio_flush_tx(struct netio *n);
-/* Flush the pcap file so far (also done by netio_close). */
+/* Hand the pcap file's frames so far to its writer (never waits; netio_close writes all). */
 void netio_flush(struct netio *n);
 void netio_close(struct netio *n);
 #endif

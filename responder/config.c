@@ -18,7 +18,7 @@
 enum {
     OPT_MODE = 256, OPT_DEFAULT, OPT_RULES, OPT_PROFILE, OPT_LIST_PROFILES, OPT_LIST_MODES,
     OPT_MAC, OPT_FORCE, OPT_NO_PROBE, OPT_PROBE_MS, OPT_KGUARD, OPT_JSON, OPT_COUNT,
-    OPT_DURATION, OPT_MAX_FLOWS, OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB,
+    OPT_DURATION, OPT_MAX_FLOWS, OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB, OPT_STATS,
     OPT_PARAM = 512,   /* + the slot of a mode parameter (mode_param_all) */
 };
 
@@ -41,6 +41,7 @@ static const struct option fixed_opts[] = {
     { "json",              no_argument,       NULL, OPT_JSON },
     { "count",             required_argument, NULL, OPT_COUNT },
     { "duration",          required_argument, NULL, OPT_DURATION },
+    { "stats",             required_argument, NULL, OPT_STATS },
     { "max-flows",         required_argument, NULL, OPT_MAX_FLOWS },
     { "busy-poll",         no_argument,       NULL, OPT_BUSY_POLL },
     { "personality",       required_argument, NULL, OPT_PERSONALITY },
@@ -131,7 +132,7 @@ static int mac_arg(uint8_t mac[6], const char *s, char *err, size_t errlen)
 }
 
 /* Plain decimal seconds: strtod alone would also take "inf", "nan", "0x10" and " 5". */
-static int duration_arg(double *out, const char *s, char *err, size_t errlen)
+static int duration_arg(double *out, const char *s, const char *opt, char *err, size_t errlen)
 {
     const char *p = s;
     size_t int_digits = strspn(p, "0123456789"), frac_digits = 0;
@@ -142,8 +143,8 @@ static int duration_arg(double *out, const char *s, char *err, size_t errlen)
     }
     if (*p || int_digits + frac_digits == 0 || int_digits > 9 ||
         (*out = strtod(s, NULL)) > 31536000.0)
-        return fail(err, errlen, "--duration: expected seconds (0..31536000, e.g. 2.5), "
-                    "got '%.64s'", s);
+        return fail(err, errlen, "%s: expected seconds (0..31536000, e.g. 2.5), "
+                    "got '%.64s'", opt, s);
     return 0;
 }
 
@@ -274,7 +275,9 @@ static int option(struct resp_config *c, struct cli *st, int opt, const char *ar
             c->count = v;
         return rc;
     case OPT_DURATION:
-        return duration_arg(&c->duration_s, arg, err, errlen);
+        return duration_arg(&c->duration_s, arg, "--duration", err, errlen);
+    case OPT_STATS:
+        return duration_arg(&c->stats_s, arg, "--stats", err, errlen);
     case OPT_MAX_FLOWS:
         if ((rc = num_arg(&v, arg, 1000, 50000000, "--max-flows", "a number of flows", err,
                           errlen)) == 0)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "janitor.h"
 #include "kguard.h"
+#include "nft.h"
 
 #define KG_ERRLEN 256   /* kguard_kernel_owned's err has no length: stay within this */
 
@@ -143,94 +144,14 @@ static unsigned emit_ports(struct sbuf *b, const struct portset *ps)
     return count;
 }
 
-/* ---- running nft ---- */
-static char nft_path[256];
+/* ---- the table ---- */
 static char table_name[64];
 static struct janitor jan = JANITOR_NONE;   /* deletes the table when we are gone */
-
-static bool find_nft(void)
-{
-    static const char *const fixed[] = { "/usr/sbin/nft", "/sbin/nft", "/usr/local/sbin/nft" };
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        if (access(fixed[i], X_OK) == 0) {
-            snprintf(nft_path, sizeof nft_path, "%s", fixed[i]);
-            return true;
-        }
-    }
-    const char *path = getenv("PATH");
-    while (path && *path) {
-        size_t len = strcspn(path, ":");
-        if (len > 0 && len + 5 < sizeof nft_path) {
-            snprintf(nft_path, sizeof nft_path, "%.*s/nft", (int)len, path);
-            if (access(nft_path, X_OK) == 0)
-                return true;
-        }
-        path += len;
-        if (*path == ':')
-            path++;
-    }
-    nft_path[0] = '\0';
-    return false;
-}
-
-/* Run nft with args; script (if any) goes to its stdin. stdout and stderr go to out_fd
- * (or /dev/null when -1). Returns the exit status, or -1 when it could not run. */
-static int run_nft(const char *const *args, const char *script, size_t len, int out_fd)
-{
-    int in[2] = { -1, -1 };
-    if (script && pipe2(in, O_CLOEXEC) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        if (script) {
-            close(in[0]);
-            close(in[1]);
-        }
-        return -1;
-    }
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        int sink = out_fd >= 0 ? out_fd : devnull;
-        if (dup2(script ? in[0] : devnull, 0) < 0 || dup2(sink, 1) < 0 || dup2(sink, 2) < 0)
-            _exit(127);
-        char *argv[8];
-        size_t k = 0;
-        argv[k++] = nft_path;
-        for (size_t i = 0; args[i] && k < 7; i++)
-            argv[k++] = (char *)(uintptr_t)args[i];
-        argv[k] = NULL;
-        execv(nft_path, argv);
-        _exit(127);
-    }
-    if (script) {
-        close(in[0]);
-        /* nft may exit before reading everything (a syntax error): no SIGPIPE for that */
-        struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-        sigaction(SIGPIPE, &ign, &old);
-        size_t off = 0;
-        while (off < len) {
-            ssize_t w = write(in[1], script + off, len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                break;
-            off += (size_t)w;
-        }
-        close(in[1]);
-        sigaction(SIGPIPE, &old, NULL);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR)
-            return -1;
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void delete_table(void)
 {
     const char *args[] = { "delete", "table", "inet", table_name, NULL };
-    run_nft(args, NULL, 0, -1);
+    nft_run(args, NULL, 0, -1);
 }
 
 static void delete_table_cb(void *arg)
@@ -251,26 +172,6 @@ static int start_janitor(char *err, size_t errlen)
 /* it runs one nft and exits */
 static void stop_janitor(void) { janitor_finish(&jan, 3000); }
 
-/* nft's own complaint, first line, from the memfd that caught its output. */
-static void nft_complaint(int fd, char *out, size_t outlen)
-{
-    char buf[512];
-    ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
-    buf[r > 0 ? r : 0] = '\0';
-    /* nft -f - prints "/dev/stdin:N:M-K: Error: ..." then the offending line */
-    const char *e = strstr(buf, "Error:");
-    const char *line = e ? e : buf;
-    size_t n = strcspn(line, "\r\n");
-    if (n == 0) {
-        line = "(no message)";
-        n = strlen(line);
-    }
-    if (n >= outlen)
-        n = outlen - 1;
-    memcpy(out, line, n);
-    out[n] = '\0';
-}
-
 int kguard_nft_install(const struct addrset *s, const struct portset *ports, char *err,
                        size_t errlen)
 {
@@ -278,7 +179,7 @@ int kguard_nft_install(const struct addrset *s, const struct portset *ports, cha
         snprintf(err, errlen, "--kernel-guard: no addresses to guard");
         return -1;
     }
-    if (!nft_path[0] && !find_nft()) {
+    if (!nft_find()) {
         snprintf(err, errlen, "nft not found: install nftables");
         return -1;
     }
@@ -335,12 +236,12 @@ int kguard_nft_install(const struct addrset *s, const struct portset *ports, cha
     }
     int out = memfd_create("nft-out", MFD_CLOEXEC);
     const char *args[] = { "-f", "-", NULL };
-    int rc = run_nft(args, b.p, b.len, out);
+    int rc = nft_run(args, b.p, b.len, out);
     free(b.p);
     if (rc != 0) {
         char why[400];
         if (rc < 0)
-            snprintf(why, sizeof why, "could not run %s", nft_path);
+            snprintf(why, sizeof why, "could not run %s", nft_path());
         else if (out >= 0)
             nft_complaint(out, why, sizeof why);
         else

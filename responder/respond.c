@@ -20,6 +20,7 @@
 #include "mode.h"
 #include "nmapdb.h"
 #include "profile_ext.h"
+#include "resp_stats.h"
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -236,6 +237,20 @@ static bool link_changed(struct engine *e, struct netio *nio, const struct resp_
     return true;
 }
 
+/* --stats: the figures when due; returns the next time they are due (0: never). */
+static uint64_t stats_due(struct engine *e, struct netio *nio, const struct resp_config *c,
+                          uint64_t start, uint64_t next)
+{
+    if (!next || e->now_us < next)
+        return next;
+    if (nio->direct)
+        nio->rx_drop_kernel += rxring_drops(&nio->ring);   /* read and reset by the kernel */
+    resp_stats_print(stderr, e, nio, c->json, "stats", (double)(e->now_us - start) / 1e6);
+    uint64_t every = (uint64_t)(c->stats_s * 1e6);
+    next += every;
+    return next > e->now_us ? next : e->now_us + every;
+}
+
 /* Returns 0 at a stop (signal, --count, --duration), 1 with err set when the interface
  * went away. */
 static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
@@ -245,6 +260,7 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
     sigset_t unblocked = *unblocked_set;
     uint64_t start = mono_us();
     uint64_t end = c->duration_s > 0 ? start + (uint64_t)(c->duration_s * 1e6) : 0;
+    uint64_t next_stats = c->stats_s > 0 ? start + (uint64_t)(c->stats_s * 1e6) : 0;
     nio->batch = true;
     if (c->busy_poll) {
         /* spinning never sleeps: take signals anywhere, and read the ring without a
@@ -258,6 +274,7 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
                 break;
             netio_dispatch(nio, rx_frame, &l);
             events_out(&e->ev.sink);
+            next_stats = stats_due(e, nio, c, start, next_stats);
             if (e->now_us >= next_link) {
                 next_link = e->now_us + 10000;
                 if (!link_changed(e, nio, c, POLLERR, err))
@@ -284,9 +301,13 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
         uint64_t now = mono_us();
         if (end && now >= end)
             break;
+        e->now_us = now;
+        next_stats = stats_due(e, nio, c, start, next_stats);
         uint64_t wake = next;
         if (end && (!wake || end < wake))
             wake = end;
+        if (next_stats && (!wake || next_stats < wake))
+            wake = next_stats;
         struct timespec ts, *tsp = NULL;
         if (wake) {
             uint64_t d = wake > now ? wake - now : 0;
@@ -347,6 +368,7 @@ int respond_main(int argc, char **argv)
     int sfd = install_signals(&unblocked);
     int code = 3;
     bool ran = false;
+    uint64_t t_start = 0;
     /* small ring slots hold many frames; only echo needs whole GRO frames */
     nio.snaplen = rules_read_payload(&c.rules) ? 0 : 2048;
     nio.direct = true;
@@ -386,6 +408,7 @@ int respond_main(int argc, char **argv)
             addrset_first_str(&c.addrs, a), prof->name, prof->os,
             c.rules.dflt.mode->name);
     ran = true;
+    t_start = mono_us();
     code = run(&e, &nio, &c, &unblocked, sfd, err);
     netio_flush(&nio);
     linesink_close(&e.ev.sink);
@@ -404,6 +427,9 @@ out_nio:
                 (unsigned long long)e.rx_frames, (unsigned long long)e.tx_frames,
                 (unsigned long long)e.rx_malformed, (unsigned long long)nio.rx_drop_kernel,
                 e.ft.used, (unsigned long long)nio.tx_err);
+    if (code == 0 && c.stats_s > 0)   /* the same figures as the periodic ones, final */
+        resp_stats_print(stderr, &e, &nio, c.json, "summary",
+                         (double)(mono_us() - t_start) / 1e6);
     if (ran)
         engine_free(&e);
 out_cfg:

@@ -114,7 +114,7 @@ static void fire(struct censor *c, struct cflow *f, const struct frame *seg, con
     uint64_t until = 0;
     if (residual_s(c)) {
         until = now + residual_s(c) * 1000000000ull;
-        residual_add(&c->res, f->c.ip, f->s.ip, f->s.port, until);
+        residual_add(&c->res, &f->c.ip, &f->s.ip, f->s.port, until);
     }
     c->st.triggers++;
     f->verdict = true;
@@ -279,7 +279,8 @@ static bool tcp_csum_ok(const struct frame *f)
     size_t l4 = (size_t)f->ip_totlen - f->ip_hlen;
     if (f->l4_off + l4 > f->len)
         return false;
-    uint32_t sum = csum_pseudo4(f->saddr, f->daddr, 6, (uint16_t)l4);
+    uint32_t sum = f->l3 == L3_IPV6 ? csum_pseudo6(f->saddr6, f->daddr6, 6, (uint32_t)l4)
+                                    : csum_pseudo4(f->saddr, f->daddr, 6, (uint16_t)l4);
     sum = csum_partial(f->data + f->l4_off, l4, sum);
     return csum_fold(sum) == 0;
 }
@@ -292,7 +293,8 @@ static void side_learn(struct cside *s, const struct frame *seg)
     s->seen = true;
 }
 
-static const char *syn_rule(const struct censor *c, const struct frame *seg, char *buf, size_t cap)
+static const char *syn_rule(const struct censor *c, const struct frame *seg, const struct caddr *dst,
+                            char *buf, size_t cap)
 {
     for (size_t i = 0; i < c->o.nport; i++)
         if (c->o.port[i] == seg->dport) {
@@ -300,14 +302,15 @@ static const char *syn_rule(const struct censor *c, const struct frame *seg, cha
             return "port";
         }
     for (size_t i = 0; i < c->o.ndst; i++)
-        if ((seg->daddr & c->o.dst[i].mask) == c->o.dst[i].addr) {
-            ip4_str(seg->daddr, buf);   /* cap >= 16 */
+        if (caddr_in(dst, &c->o.dst[i].addr, c->o.dst[i].plen)) {
+            caddr_str(dst, buf);   /* cap >= CADDR_STRLEN */
             return "dst";
         }
     return NULL;
 }
 
-static void client_syn(struct censor *c, struct cflow *f, const struct frame *seg, uint64_t now)
+static void client_syn(struct censor *c, struct cflow *f, const struct frame *seg, const struct caddr *src,
+                       const struct caddr *dst, uint64_t now)
 {
     /* A careful observer keeps the handshake it saw while that connection lives (the
      * server would answer a SYN with a challenge ACK); once it is over (reset, or closed
@@ -315,7 +318,7 @@ static void client_syn(struct censor *c, struct cflow *f, const struct frame *se
     if (f && c->o.tcb == TCB_STRICT && f->synack_seen && f->state != CF_DONE && f->fins != 3)
         return;
     if (!f) {
-        f = ctable_add(&c->t, seg->saddr, seg->sport, seg->daddr, seg->dport, now);
+        f = ctable_add(&c->t, src, seg->sport, dst, seg->dport, now);
         if (!f)
             return;
         c->st.flows++;
@@ -332,13 +335,13 @@ static void client_syn(struct censor *c, struct cflow *f, const struct frame *se
     side_learn(&f->c, seg);
     f->isn = seg->seq;
     f->c.nxt = seg->seq + 1;
-    f->last_ns = now;
-    uint64_t until = residual_until(&c->res, seg->saddr, seg->daddr, seg->dport, now);
-    char what[32];
+    ctable_touch(&c->t, f, now);
+    uint64_t until = residual_until(&c->res, src, dst, seg->dport, now);
+    char what[CADDR_STRLEN];
     const char *rule;
     if (until)
         block_at_syn(c, f, "residual", "block", now, until);
-    else if ((rule = syn_rule(c, seg, what, sizeof what)))
+    else if ((rule = syn_rule(c, seg, dst, what, sizeof what)))
         block_at_syn(c, f, rule, what, now, 0);
 }
 
@@ -347,7 +350,7 @@ static void server_synack(struct censor *c, struct cflow *f, const struct frame 
     side_learn(&f->s, seg);
     f->s.nxt = seg->seq + 1;
     f->synack_seen = true;
-    f->last_ns = now;
+    ctable_touch(&c->t, f, now);
     if (f->state == CF_SYN)
         f->state = CF_OPEN;
     if (f->syn_blocked) {
@@ -390,7 +393,7 @@ static bool teardown(struct censor *c, struct cflow *f, const struct frame *seg,
 void censor_input(struct censor *c, const struct frame *seg, uint64_t now)
 {
     c->st.frames++;
-    if (seg->l3 != L3_IPV4 || seg->l4 != L4_TCP) {
+    if ((seg->l3 != L3_IPV4 && seg->l3 != L3_IPV6) || seg->l4 != L4_TCP) {
         if (seg->err != PKT_OK)
             c->st.malformed++;
         else
@@ -407,11 +410,19 @@ void censor_input(struct censor *c, const struct frame *seg, uint64_t now)
         return;
     }
     bool from_client = false;
-    struct cflow *f = ctable_find(&c->t, seg->saddr, seg->sport, seg->daddr, seg->dport, &from_client);
+    struct caddr src, dst;
+    caddr_of(seg, &src, &dst);
+    if (seg->l3 == L3_IPV6 && (caddr_is4(&src) || caddr_is4(&dst))) {
+        /* IPv4-mapped addresses never travel in IPv6 packets (RFC 4291 2.5.5.2); they
+         * would also pass for an IPv4 flow of the table here */
+        c->st.malformed++;
+        return;
+    }
+    struct cflow *f = ctable_find(&c->t, &src, seg->sport, &dst, seg->dport, &from_client);
     uint8_t fl = seg->flags;
     if ((fl & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN) {
         if (!f || from_client)
-            client_syn(c, f, seg, now);
+            client_syn(c, f, seg, &src, &dst, now);
         return;
     }
     if (!f)
@@ -423,7 +434,7 @@ void censor_input(struct censor *c, const struct frame *seg, uint64_t now)
             side_learn(&f->s, seg);
         return;
     }
-    f->last_ns = now;
+    ctable_touch(&c->t, f, now);
     if (fl & (TH_RST | TH_FIN)) {
         if (teardown(c, f, seg, from_client))
             return;

@@ -21,6 +21,8 @@ static void on_sig(int s) { (void)s; censor_stop = 1; }
 struct live {
     struct censor c;
     struct netio net;
+    struct censor_drop drop;
+    bool dropping;
     uint64_t t0;
     double real0;              /* wall clock at t0, for event times */
 };
@@ -31,24 +33,28 @@ static void send_frame(void *user, const uint8_t *frame, size_t len)
     netio_send(&L->net, frame, len);
 }
 
-static const char *ep(uint32_t ip, uint16_t port, char *buf, size_t cap)
+/* a.b.c.d:port, [v6]:port */
+static const char *ep(const struct caddr *ip, uint16_t port, char *buf, size_t cap)
 {
-    char a[16];
-    snprintf(buf, cap, "%s:%u", ip4_str(ip, a), port);
+    char a[CADDR_STRLEN];
+    snprintf(buf, cap, caddr_is4(ip) ? "%s:%u" : "[%s]:%u", caddr_str(ip, a), port);
     return buf;
 }
 
 static void on_event(void *user, const struct censor_event *ev)
 {
     struct live *L = user;
+    /* the resets have left: now the connection's own packets stop being forwarded */
+    if (L->dropping && ev->kind != CEV_UNPARSED)
+        censor_drop_flow(&L->drop, ev->f);
     if (L->c.o.quiet)
         return;
-    char cb[32], sb[32];
+    char cb[CADDR_STRLEN + 8], sb[CADDR_STRLEN + 8];
     double t = L->real0 + (double)(ev->now_ns - L->t0) / 1e9;
     double until = ev->residual_until_ns ? (double)(ev->residual_until_ns - ev->now_ns) / 1e9 : 0;
     const char *kind = ev->kind == CEV_TRIGGER ? "trigger" : ev->kind == CEV_RESIDUAL ? "residual" : "unparsed";
-    ep(ev->f->c.ip, ev->f->c.port, cb, sizeof cb);
-    ep(ev->f->s.ip, ev->f->s.port, sb, sizeof sb);
+    ep(&ev->f->c.ip, ev->f->c.port, cb, sizeof cb);
+    ep(&ev->f->s.ip, ev->f->s.port, sb, sizeof sb);
     if (L->c.o.json) {
         printf("{\"event\":\"%s\",\"ts\":%.6f,\"client\":\"%s\",\"server\":\"%s\",\"trigger\":\"%s\","
                "\"match\":", kind, t, cb, sb, ev->trigger);
@@ -84,9 +90,12 @@ static void print_counts(const struct live *L)
     fprintf(stderr,
             "rstcraft censor: frames=%" PRIu64 " tcp=%" PRIu64 " flows=%" PRIu64 " triggers=%" PRIu64
             " residual=%" PRIu64 " forged=%" PRIu64 " unparsed=%" PRIu64 " malformed=%" PRIu64
-            " bad-checksum=%" PRIu64 " ignored-rst=%" PRIu64 " evicted=%" PRIu64 " no-buffer=%" PRIu64 "\n",
+            " bad-checksum=%" PRIu64 " ignored-rst=%" PRIu64 " evicted=%" PRIu64 " no-buffer=%" PRIu64 "%s",
             s->frames, s->tcp, s->flows, s->triggers, s->residual_hits, s->forged, s->unparsed,
-            s->malformed, s->bad_csum, s->ignored_rst, L->c.t.evicted, L->c.t.no_buffer);
+            s->malformed, s->bad_csum, s->ignored_rst, L->c.t.evicted, L->c.t.no_buffer,
+            L->dropping ? "" : "\n");
+    if (L->dropping)
+        fprintf(stderr, " drop-failed=%" PRIu64 "\n", L->drop.cmds_failed);
 }
 
 int censor_main(int argc, char **argv)
@@ -125,13 +134,24 @@ int censor_main(int argc, char **argv)
         goto out;
     }
     cli_on_stop(on_sig);
+    if (L.c.o.drop) {
+        if (censor_drop_open(&L.drop, err, sizeof err) < 0) {
+            fprintf(stderr, "rstcraft censor: %s\n", err);
+            goto out;
+        }
+        L.dropping = true;
+        if (L.drop.stale_removed)
+            fprintf(stderr, "rstcraft censor: removed %u table(s) of censors that are gone\n",
+                    L.drop.stale_removed);
+    }
     L.t0 = now_mono_ns();
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     L.real0 = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
     if (!L.c.o.quiet)
-        fprintf(stderr, "rstcraft censor: watching %s, injector %s, tracking %s\n", L.c.o.ifname,
-                L.c.o.inj->name, tcb_name(L.c.o.tcb));
+        fprintf(stderr, "rstcraft censor: watching %s, injector %s, tracking %s%s%s\n", L.c.o.ifname,
+                L.c.o.inj->name, tcb_name(L.c.o.tcb), L.dropping ? ", dropping in table " : "",
+                L.dropping ? L.drop.table : "");
     fflush(stderr);
     uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0;
     ran = true;
@@ -145,26 +165,29 @@ int censor_main(int argc, char **argv)
             censor_tick(&L.c, now);
             next_tick = now + 1000000000ull;
         }
-        /* spinning reads the ring in place with no system call per turn (the link is looked
-         * at every 10 ms); sleeping waits for a frame, a link change or the next second */
+        /* spinning reads the ring in place with no system call per turn (the link and a
+         * lost ring head are looked at every 10 ms); sleeping waits for a frame, a link
+         * change or the next second */
         short revents = 0;
-        if (L.c.o.busy_poll) {
-            if (now >= next_link) {
-                next_link = now + 10000000ull;
-                revents = POLLERR;
-            }
-        } else {
+        bool spin = L.c.o.busy_poll, look = !spin || now >= next_link;
+        L.net.spinning = spin;
+        if (look) {
             struct pollfd p[2] = { { .fd = L.net.fd, .events = POLLIN },
                                    { .fd = L.net.lw.fd, .events = POLLIN } };
-            if (poll(p, 2, 100) < 0 && errno != EINTR) {
+            if (poll(p, 2, spin ? 0 : 100) < 0 && errno != EINTR) {
                 fprintf(stderr, "rstcraft censor: poll: %s\n", strerror(errno));
                 goto out;
             }
             revents = p[0].revents & ~POLLIN;
             if (p[1].revents)
                 revents |= POLLPRI;
-            if (!(p[0].revents & POLLIN) && !revents)
+            if (spin) {
+                next_link = now + 10000000ull;
+                /* readable with nothing at the head: netio_dispatch searches the ring */
+                L.net.spinning = !(p[0].revents & POLLIN);
+            } else if (!(p[0].revents & POLLIN) && !revents) {
                 continue;
+            }
         }
         /* a link that goes down is waited out (said once), a deleted one ends the run;
          * a pending socket error is taken, so a flap never leaves us spinning */
@@ -184,6 +207,8 @@ out:
         linesink_give_stdout(&sink, orig_stdout, "rstcraft censor");
         print_counts(&L);
     }
+    if (L.dropping)
+        censor_drop_close(&L.drop);
     netio_close(&L.net);
     censor_free(&L.c);
     return status;

@@ -1,5 +1,7 @@
 /* `rstcraft censor` options. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include "censor.h"
 #include "cli.h"
@@ -12,14 +14,16 @@ void censor_usage(FILE *out)
 "usage: rstcraft censor -i IFACE TRIGGER... [options]\n"
 "  Watches IFACE, which must see both directions of the connections (a bridge in the\n"
 "  path, in promiscuous mode, or a mirror port), and forges resets for those that match a\n"
-"  trigger, the way a published censor does. Real packets pass untouched: the forged\n"
-"  resets race them, as on the Internet. IPv4.\n"
+"  trigger, the way a published censor does. Real packets pass untouched (unless --drop):\n"
+"  the forged resets race them, as on the Internet. IPv4 and IPv6 (the fingerprint's TTL\n"
+"  is the hop limit there; IPv6 has no IP ID or DF).\n"
 "Triggers (any number, each up to 16 times):\n"
 "  --keyword WORD       WORD in the client's first 2048 bytes\n"
 "  --host NAME          HTTP Host header NAME or a subdomain of it\n"
 "  --sni NAME           TLS ClientHello server name NAME or a subdomain of it\n"
 "  --port PORT          every connection to PORT, reset at its SYN\n"
-"  --dst ADDR[/LEN]     every connection to that address or block, reset at its SYN\n"
+"  --dst ADDR[/LEN]     every connection to that address or block (IPv4 or IPv6), reset at\n"
+"                       its SYN\n"
 "Options:\n"
 "  --injector NAME      the forged resets' fingerprint (default gfw2):\n"
 "      gfw1     1 RST, IP ID 0, no DF, TTL 55-118              Wu et al., \"A Wall Behind A\n"
@@ -47,7 +51,12 @@ void censor_usage(FILE *out)
 "                       a capture sees checksums that were never filled in)\n"
 "  --max-flows N        connections tracked at once (default 65536; the oldest leave)\n"
 "  --seed N             reproducible TTL and IP ID draws\n"
-"  --busy-poll          spin on the capture instead of sleeping (a whole core; faster reaction)\n"
+"  --drop               in the path: also drop a censored connection's further packets as\n"
+"                       they are forwarded (nftables tables rstcraft_censor_<pid>, bridge and\n"
+"                       inet families, removed at exit, by a janitor if killed, or at the next\n"
+"                       start if left behind)\n"
+"  --busy-poll          spin on the capture instead of sleeping (a whole core; faster reaction\n"
+"                       on a core of its own: taskset -c 1 chrt -f 50 rstcraft censor ...)\n"
 "  --duration S         stop after S seconds\n"
 "  -w FILE              write every frame seen and forged to a pcap file\n"
 "  --json               one JSON object per event;  -q  only the final counts\n"
@@ -69,10 +78,46 @@ static int add_str(const char **v, size_t *n, const char *s, const char *what, c
     return 0;
 }
 
+/* ADDR or ADDR/LEN, IPv4 (as IPv4-mapped, LEN + 96) or IPv6; host bits must be clear. */
+static int parse_dst(const char *s, struct caddr *addr, uint8_t *plen)
+{
+    if (!strchr(s, ':')) {
+        uint32_t a, mask;
+        if (cidr_parse(s, &a, &mask) != CIDR_OK)
+            return -1;
+        caddr_v4set(addr, a);
+        *plen = (uint8_t)(96 + __builtin_popcount(mask));
+        return 0;
+    }
+    char buf[INET6_ADDRSTRLEN + 8];
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    snprintf(buf, sizeof buf, "%s", s);
+    unsigned len = 128;
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        char *end;
+        *slash = '\0';
+        unsigned long v = strtoul(slash + 1, &end, 10);
+        if (!slash[1] || *end || v > 128 || (slash[1] == '0' && slash[2]))
+            return -1;
+        len = (unsigned)v;
+    }
+    if (inet_pton(AF_INET6, buf, addr->a) != 1)
+        return -1;
+    struct caddr net = *addr;
+    for (unsigned i = len; i < 128; i++)
+        net.a[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+    if (memcmp(net.a, addr->a, 16) != 0)
+        return -1;      /* host bits set: say so rather than guess which block was meant */
+    *plen = (uint8_t)len;
+    return 0;
+}
+
 int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
     enum { O_KEYWORD = 256, O_HOST, O_SNI, O_PORT, O_DST, O_INJ, O_TO, O_COUNT, O_RES, O_RESMODE,
-           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM, O_BUSY };
+           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM, O_BUSY, O_DROP };
     static const struct option lo[] = {
         { "iface", required_argument, 0, 'i' },  { "keyword", required_argument, 0, O_KEYWORD },
         { "host", required_argument, 0, O_HOST }, { "sni", required_argument, 0, O_SNI },
@@ -83,6 +128,7 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         { "max-flows", required_argument, 0, O_MAXF }, { "seed", required_argument, 0, O_SEED },
         { "duration", required_argument, 0, O_DUR }, { "json", no_argument, 0, O_JSON },
         { "check-checksums", no_argument, 0, O_CSUM }, { "busy-poll", no_argument, 0, O_BUSY },
+        { "drop", no_argument, 0, O_DROP },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     memset(o, 0, sizeof *o);
@@ -106,6 +152,7 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         case O_JSON: o->json = true; break;
         case O_CSUM: o->check_csum = true; break;
         case O_BUSY: o->busy_poll = true; break;
+        case O_DROP: o->drop = true; break;
         case O_KEYWORD:
             if (add_str(o->keyword, &o->nkeyword, optarg, "--keyword", err, errlen) < 0)
                 return -1;
@@ -133,8 +180,8 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
                 snprintf(err, errlen, "at most %d --dst", CENSOR_MAX_LIST);
                 return -1;
             }
-            if (cidr_parse(optarg, &o->dst[o->ndst].addr, &o->dst[o->ndst].mask) != CIDR_OK) {
-                snprintf(err, errlen, "bad --dst \"%.64s\" (ADDR or ADDR/LEN, IPv4)", optarg);
+            if (parse_dst(optarg, &o->dst[o->ndst].addr, &o->dst[o->ndst].plen) != 0) {
+                snprintf(err, errlen, "bad --dst \"%.64s\" (ADDR or ADDR/LEN, IPv4 or IPv6)", optarg);
                 return -1;
             }
             o->ndst++;

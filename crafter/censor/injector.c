@@ -13,6 +13,7 @@
  * RSTs (TTL 64, IP ID 1, window 8192, DF clear), flag R with the ack field still filled. */
 #include <string.h>
 #include "censor.h"
+#include "craft.h"
 
 static const uint8_t henan_payload[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 0 };
 
@@ -60,12 +61,31 @@ uint32_t forge_rand(struct forge_rng *g)
     return (uint32_t)((g->s * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
+/* One forged segment from side `from` to side `to`: IPv4 from the template; IPv6 through
+ * build6.c, where the fingerprint's TTL is the hop limit and there is no IP ID or DF (the
+ * traffic class and flow label are 0, as the measured injectors' IPv4 TOS was). */
+static size_t forge(const struct tmpl_tcp4 *t, uint8_t *buf, size_t cap, const struct cside *from,
+                    const struct cside *to, uint8_t ttl, uint16_t id, bool df, const struct tcp_spec *tcp,
+                    const uint8_t *payload, size_t plen)
+{
+    if (caddr_is4(&from->ip)) {
+        struct ip4_spec ip = { .saddr = caddr_v4(&from->ip), .daddr = caddr_v4(&to->ip), .ttl = ttl,
+                               .id = id, .df = df };
+        return tmpl_tcp4_build(t, buf, cap, from->mac, to->mac, &ip, tcp, payload, plen);
+    }
+    struct l3_spec l3 = { .v6 = true, .ip6 = { .hlim = ttl } };
+    memcpy(l3.ip6.saddr, from->ip.a, 16);
+    memcpy(l3.ip6.daddr, to->ip.a, 16);
+    uint8_t hdr[60];
+    size_t hl = build_tcp_hdr(hdr, tcp);
+    return build_l3_frame(buf, cap, from->mac, to->mac, &l3, 6, hdr, hl, payload, plen, 16, false);
+}
+
 size_t forge_reset(const struct injector *inj, const struct tmpl_tcp4 *t, uint8_t *buf, size_t cap,
                    const struct cflow *f, bool to_client, unsigned k, uint32_t seq, uint32_t ack,
                    uint8_t ttl, uint16_t id)
 {
     const struct cside *from = to_client ? &f->s : &f->c, *to = to_client ? &f->c : &f->s;
-    struct ip4_spec ip = { .saddr = from->ip, .daddr = to->ip, .ttl = ttl, .id = id, .df = inj->df };
     struct tcp_spec tcp = {
         .sport = from->port, .dport = to->port,
         .seq = seq + inj->seq_step[k % 3],
@@ -73,16 +93,15 @@ size_t forge_reset(const struct injector *inj, const struct tmpl_tcp4 *t, uint8_
         .flags = inj->flags,
         .win = inj->win ? inj->win : from->win,
     };
-    return tmpl_tcp4_build(t, buf, cap, from->mac, to->mac, &ip, &tcp, inj->payload, inj->plen);
+    return forge(t, buf, cap, from, to, ttl, id, inj->df, &tcp, inj->payload, inj->plen);
 }
 
 size_t forge_synack(const struct injector *inj, const struct tmpl_tcp4 *t, uint8_t *buf, size_t cap,
                     const struct cflow *f, uint32_t seq, uint8_t ttl, uint16_t id)
 {
-    struct ip4_spec ip = { .saddr = f->s.ip, .daddr = f->c.ip, .ttl = ttl, .id = id, .df = inj->df };
     struct tcp_spec tcp = {
         .sport = f->s.port, .dport = f->c.port, .seq = seq, .ack = f->isn + 1,
         .flags = TH_SYN | TH_ACK, .win = 1024,
     };
-    return tmpl_tcp4_build(t, buf, cap, f->s.mac, f->c.mac, &ip, &tcp, NULL, 0);
+    return forge(t, buf, cap, &f->s, &f->c, ttl, id, inj->df, &tcp, NULL, 0);
 }

@@ -53,7 +53,9 @@ void craft_usage(FILE *out)
 "Each probe differs from the others in the fields left free (source port, seq, ack,\n"
 "IP ID, ICMP sequence); a reply is matched to its probe through the fields it echoes.\n"
 "With every such field fixed, TCP replies are matched to the oldest unanswered probe and\n"
-"marked ambiguous. Exit: 0 a reply came, 1 none, 2 usage error, 3 runtime error.\n",
+"marked ambiguous. A link going down pauses the probes (said once each way on stderr);\n"
+"the interface deleted stops them (3). Exit: 0 a reply came (--flood: sent), 1 none,\n"
+"2 usage error, 3 runtime error.\n",
         out);
 }
 

@@ -109,17 +109,26 @@ int txring_kick(struct txring *r, bool wait)
 {
     if (!r->pending && !wait)
         return 0;
+    int busy = 0;
     for (;;) {
         ssize_t rc = send(r->fd, NULL, 0, wait ? 0 : MSG_DONTWAIT);
-        if (rc >= 0 || errno == EAGAIN || errno == ENOBUFS)
+        if (rc >= 0)
             break;
+        /* no room below (the socket's buffer, a full queue or backlog, a carrier lost on
+         * a veth): the frame the kernel was at is dropped (ENOBUFS) or waits (EAGAIN), the
+         * rest stay in the ring for the next kick */
+        if (errno == EAGAIN || errno == ENOBUFS) {
+            r->busy++;
+            busy = 1;
+            break;
+        }
         if (errno == EINTR)
             continue;
-        return -1;
+        return -1;   /* ENETDOWN, ENXIO...: nothing was taken, the frames wait in the ring */
     }
     r->sent += r->pending;
     r->pending = 0;
-    return 0;
+    return busy;
 }
 
 void txring_close(struct txring *r)

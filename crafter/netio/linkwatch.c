@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include "linkwatch.h"
 
@@ -16,10 +18,12 @@ static bool flags_up(unsigned flags)
 }
 
 /* Compare the state seen now with the one before; returns the LW_* bits. */
-static unsigned apply(struct linkwatch *w, bool up, uint32_t mtu, const uint8_t *mac,
+static unsigned apply(struct linkwatch *w, unsigned flags, uint32_t mtu, const uint8_t *mac,
                       const char *name)
 {
     unsigned ch = 0;
+    bool up = flags_up(flags);
+    w->flags = flags;
     if (up != w->up)
         ch |= up ? LW_UP : LW_DOWN;
     w->up = up;
@@ -55,14 +59,14 @@ unsigned linkwatch_refresh(struct linkwatch *w)
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
-    bool up = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && flags_up((unsigned)ifr.ifr_flags);
+    unsigned flags = ioctl(s, SIOCGIFFLAGS, &ifr) == 0 ? (unsigned)ifr.ifr_flags & 0xffffu : 0;
     uint32_t mtu = ioctl(s, SIOCGIFMTU, &ifr) == 0 ? (uint32_t)ifr.ifr_mtu : 0;
     uint8_t mac[6];
     bool have_mac = ioctl(s, SIOCGIFHWADDR, &ifr) == 0;
     if (have_mac)
         memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
     close(s);
-    return apply(w, up, mtu, have_mac ? mac : NULL, name);
+    return apply(w, flags, mtu, have_mac ? mac : NULL, name);
 }
 
 int linkwatch_open(struct linkwatch *w, int ifindex, const char *ifname, char *err)
@@ -109,7 +113,7 @@ static unsigned one_link(struct linkwatch *w, const struct nlmsghdr *h)
         else if (a->rta_type == IFLA_ADDRESS && n == 6)
             mac = RTA_DATA(a);
     }
-    return apply(w, flags_up(ifi->ifi_flags), mtu, mac, name);
+    return apply(w, ifi->ifi_flags, mtu, mac, name);
 }
 
 unsigned linkwatch_read(struct linkwatch *w)
@@ -150,4 +154,62 @@ void linkwatch_close(struct linkwatch *w)
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
+}
+
+static uint64_t mono_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void say_changes(struct linkwatch *w, const char *who, unsigned ch, uint64_t seen_us)
+{
+    if ((ch & LW_DOWN) && !w->down_since_us) {
+        w->down_since_us = seen_us;
+        fprintf(stderr, "%s: %s: link down\n", who, w->ifname);
+    }
+    /* only after a "link down" said: a link still coming up when we opened it (a veth
+     * whose carrier follows a moment later) was never down for the user */
+    if ((ch & LW_UP) && w->down_since_us) {
+        double s = (double)(mono_now_us() - w->down_since_us) / 1e6;
+        w->down_since_us = 0;
+        fprintf(stderr, "%s: %s: link up again after %.1f s\n", who, w->ifname, s);
+    }
+    if (ch & LW_MTU)
+        fprintf(stderr, "%s: %s: MTU now %u\n", who, w->ifname, w->mtu);
+    if (ch & LW_MAC)
+        fprintf(stderr, "%s: %s: MAC now %02x:%02x:%02x:%02x:%02x:%02x\n", who, w->ifname,
+                w->mac[0], w->mac[1], w->mac[2], w->mac[3], w->mac[4], w->mac[5]);
+}
+
+int linkwatch_check(struct linkwatch *w, const char *who, bool refresh, char *err,
+                    size_t errlen)
+{
+    uint64_t seen = mono_now_us();
+    unsigned ch = linkwatch_read(w);
+    if (refresh || w->fd < 0)
+        ch |= linkwatch_refresh(w);
+    /* a deletion starts by taking the link down: give its RTM_DELLINK a moment, so that a
+     * deleted interface is reported as that alone. 250 ms, because the process deleting it
+     * may be descheduled in between on a loaded machine (50 ms was seen to fall short);
+     * the link is down, so nothing waits meanwhile */
+    if ((ch & LW_DOWN) && w->fd >= 0) {
+        /* a deletion sends several messages (the peer down, the carrier lost, then
+         * RTM_DELLINK): keep reading until it is gone, up again, or the window ends */
+        uint64_t end = seen + 250000;
+        for (uint64_t now = mono_now_us(); now < end && !w->gone && !w->renamed && !w->up;
+             now = mono_now_us()) {
+            struct pollfd p = { .fd = w->fd, .events = POLLIN };
+            if (poll(&p, 1, (int)((end - now + 999) / 1000)) > 0)
+                ch |= linkwatch_read(w);
+        }
+    }
+    if (w->gone || w->renamed) {
+        linkwatch_gone_msg(w, err, errlen);
+        return -1;
+    }
+    if (!w->quiet)
+        say_changes(w, who, ch, seen);
+    return (int)ch;
 }

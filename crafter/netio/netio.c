@@ -340,12 +340,16 @@ static void dump_sent(struct netio *n, const uint8_t *frame, size_t len)
 static void dump_close(struct netio *n)
 {
     if (n->dumper) {
-        pcapw_close(n->dumper);
-        n->dump_dropped += n->dumper->dropped;
-        if (n->dumper->dropped)
+        struct pcapw *w = n->dumper;
+        pcapw_close(w);
+        n->dump_dropped += w->dropped + w->dropped_slow;
+        unsigned long long all = w->frames + w->dropped + w->dropped_slow;
+        if (w->dropped)
             fprintf(stderr, "rstcraft: -w %s: frames dropped (write failed): %llu of %llu\n",
-                    n->dumper->path, (unsigned long long)n->dumper->dropped,
-                    (unsigned long long)(n->dumper->dropped + n->dumper->frames));
+                    w->path, (unsigned long long)w->dropped, all);
+        if (w->dropped_slow)
+            fprintf(stderr, "rstcraft: -w %s: frames dropped (disk too slow): %llu of %llu\n",
+                    w->path, (unsigned long long)w->dropped_slow, all);
         free(n->dumper);
         n->dumper = NULL;
     }
@@ -442,7 +446,7 @@ int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
     netio_flush_tx(n);   /* the answers to this batch of frames leave together */
     /* woken for nothing, twice in a row: something other than the ring keeps the socket
      * readable; take it away rather than be woken for it for ever */
-    if (r == 0 && n->direct && ++n->empty_wakes >= 2) {
+    if (r == 0 && n->direct && !n->spinning && ++n->empty_wakes >= 2) {
         rxring_recover(&n->ring);
         n->empty_wakes = 0;
     } else if (r > 0) {
@@ -452,13 +456,6 @@ int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
     if (r == PCAP_ERROR_BREAK)
         return 0;
     return r < 0 ? -1 : r;
-}
-
-static uint64_t mono_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static int sock_error(struct netio *n)
@@ -472,69 +469,32 @@ static int sock_error(struct netio *n)
     return soerr;
 }
 
-static void say_changes(struct netio *n, unsigned ch)
-{
-    if (ch & LW_DOWN) {
-        n->down_since_us = mono_now_us();
-        fprintf(stderr, "rstcraft: %s: link down\n", n->ifname);
-    }
-    if (ch & LW_UP) {
-        double s = n->down_since_us ? (double)(mono_now_us() - n->down_since_us) / 1e6 : 0;
-        n->down_since_us = 0;
-        fprintf(stderr, "rstcraft: %s: link up again after %.1f s\n", n->ifname, s);
-    }
-    if (ch & LW_MTU)
-        fprintf(stderr, "rstcraft: %s: MTU now %u\n", n->ifname, n->lw.mtu);
-    if (ch & LW_MAC) {
-        memcpy(n->mac, n->lw.mac, 6);
-        fprintf(stderr, "rstcraft: %s: MAC now %02x:%02x:%02x:%02x:%02x:%02x\n", n->ifname,
-                n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-    }
-}
-
 int netio_link_check(struct netio *n, short revents, char *err)
 {
-    unsigned ch = linkwatch_read(&n->lw);
+    bool refresh = false;
     if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
         int e = sock_error(n);
         /* the error says the link changed: when netlink did not say so (yet), ask */
-        if (e == ENETDOWN || e == ENXIO || e == ENODEV || n->lw.fd < 0)
-            ch |= linkwatch_refresh(&n->lw);
-        else if (e)
+        refresh = e == ENETDOWN || e == ENXIO || e == ENODEV;
+        if (e && !refresh)
             fprintf(stderr, "rstcraft: %s: capture: %s\n", n->ifname, strerror(e));
-        if ((revents & (POLLHUP | POLLNVAL)) && !n->lw.gone) {
-            snprintf(err, NETIO_ERRLEN, "capture on %s: the socket was closed under us",
-                     n->ifname);
-            return -1;
-        }
     }
-    /* a deletion starts by taking the link down: give its RTM_DELLINK a moment, so that a
-     * deleted interface is reported as that alone. 250 ms, because the process deleting it
-     * may be descheduled in between on a loaded machine (50 ms was seen to fall short);
-     * the link is down, so no answer waits meanwhile */
-    if ((ch & LW_DOWN) && n->lw.fd >= 0) {
-        /* a deletion sends several messages (the peer down, the carrier lost, then
-         * RTM_DELLINK): keep reading until it is gone, up again, or the window ends */
-        uint64_t end = mono_now_us() + 250000;
-        for (uint64_t now = mono_now_us(); now < end && !n->lw.gone && !n->lw.renamed && !n->lw.up;
-             now = mono_now_us()) {
-            struct pollfd p = { .fd = n->lw.fd, .events = POLLIN };
-            if (poll(&p, 1, (int)((end - now + 999) / 1000)) > 0)
-                ch |= linkwatch_read(&n->lw);
-        }
-    }
-    if (n->lw.gone || n->lw.renamed) {
-        linkwatch_gone_msg(&n->lw, err, NETIO_ERRLEN);
+    int ch = linkwatch_check(&n->lw, "rstcraft", refresh, err, NETIO_ERRLEN);
+    if (ch < 0)
+        return -1;
+    if ((revents & (POLLHUP | POLLNVAL)) && !n->lw.gone) {
+        snprintf(err, NETIO_ERRLEN, "capture on %s: the socket was closed under us", n->ifname);
         return -1;
     }
-    say_changes(n, ch);
-    return (int)ch;
+    if (ch & LW_MAC)
+        memcpy(n->mac, n->lw.mac, 6);
+    return ch;
 }
 
 void netio_flush(struct netio *n)
 {
     if (n->dumper)
-        (void)pcapw_flush(n->dumper);
+        pcapw_flush(n->dumper);
 }
 
 void netio_close(struct netio *n)

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "janitor.h"
+#include "linkwatch.h"
 #include "local.h"
 
 #define LOCK_NAME "rstcraft-local-lock"   /* abstract socket: one per network namespace */
@@ -370,8 +372,8 @@ static int lock_namespace(void)
 }
 
 /* Routes for addrs: the largest aligned blocks, so a /24 is one route. */
-static int add_routes(const struct local_net *ln, const struct addrset *addrs, char *err,
-                      size_t errlen)
+static int add_routes(const struct local_net *ln, const struct addrset *addrs, const char *verb,
+                      char *err, size_t errlen)
 {
     char src[16], dst[24], a[16];
     ip4_str(ln->near_addr, src);
@@ -385,7 +387,7 @@ static int add_routes(const struct local_net *ln, const struct addrset *addrs, c
             len--;
         }
         snprintf(dst, sizeof dst, "%s/%u", ip4_str(first, a), len);
-        if (IP(err, errlen, "route", "add", dst, "dev", ln->near, "src", src) != 0)
+        if (IP(err, errlen, "route", verb, dst, "dev", ln->near, "src", src) != 0)
             return -1;
         i += (size_t)1 << (32 - len);
     }
@@ -405,13 +407,11 @@ static int make_link(struct local_net *ln, const struct addrset *addrs, char *er
     if (IP(err, errlen, "addr", "add", near, "dev", ln->near) != 0 ||
         IP(err, errlen, "link", "set", ln->near, "up") != 0)
         return -1;
-    if (addrs && addrs->n)
-        return add_routes(ln, addrs, err, errlen);
-    struct addrset one = {0};
-    addrset_add(&one, ln->dflt_addr);
-    int rc = add_routes(ln, &one, err, errlen);
-    addrset_free(&one);
-    return rc;
+    for (size_t i = 0; addrs && i < addrs->n; i++)
+        addrset_add(&ln->routed, addrs->v[i]);
+    if (!ln->routed.n)
+        addrset_add(&ln->routed, ln->dflt_addr);
+    return add_routes(ln, &ln->routed, "add", err, errlen);
 }
 
 int local_net_up(struct local_net *ln, const struct addrset *addrs, local_run_fn run,
@@ -419,6 +419,7 @@ int local_net_up(struct local_net *ln, const struct addrset *addrs, local_run_fn
 {
     ln->child = -1;
     ln->jan = (struct janitor)JANITOR_NONE;
+    ln->routed = (struct addrset){0};
     if (!ip_path[0] && !find_ip()) {
         snprintf(err, errlen, "ip not found: install iproute2");
         return -1;
@@ -502,11 +503,31 @@ int local_net_down(struct local_net *ln, int wait_ms)
     }
     /* the janitor deletes the near end; on return everything is gone */
     janitor_finish(&ln->jan, 3000);
+    addrset_free(&ln->routed);
     return code;
 }
 
 static volatile sig_atomic_t pass_on;
 static void on_signal(int sig) { pass_on = sig; }
+
+/* The near end was taken down: the kernel dropped its routes with it. Put them back as
+ * soon as it is administratively up again (its carrier follows in a moment, and is said
+ * late, up to a second, by the kernel). */
+static void follow_near(struct local_net *ln, struct linkwatch *lw, bool *dropped)
+{
+    char err[LINKWATCH_ERRLEN + 160];
+    int ch = linkwatch_check(lw, "rstcraft local", false, err, sizeof err);
+    if (ch < 0)
+        return;
+    if ((ch & LW_DOWN) || !(lw->flags & IFF_UP))
+        *dropped = true;
+    if (!*dropped || !(lw->flags & IFF_UP))
+        return;
+    *dropped = false;
+    if (add_routes(ln, &ln->routed, "replace", err, sizeof err) != 0)
+        fprintf(stderr, "rstcraft local: %s is up again, but its routes could not be put "
+                "back: %s\n", ln->near, err);
+}
 
 int local_net_wait(struct local_net *ln)
 {
@@ -514,9 +535,26 @@ int local_net_wait(struct local_net *ln)
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     for (int i = 0; i < 3; i++)
         sigaction(sigs[i], &sa, &old[i]);
+    /* the child's end is told by a pidfd, the near end's link by rtnetlink; without a
+     * pidfd (before Linux 5.3), a look every 200 ms */
+    int pidfd = (int)syscall(SYS_pidfd_open, ln->child, 0);
+    struct linkwatch lw;
+    char err[LINKWATCH_ERRLEN];
+    if (linkwatch_open(&lw, (int)if_nametoindex(ln->near), ln->near, err) != 0)
+        lw.fd = -1;
+    /* the child says when its end goes down and up (veth carrier follows); this end only
+     * puts the routes back */
+    lw.quiet = true;
+    /* the signals are taken in ppoll only, so that one never waits for the next wake */
+    sigset_t block, unblocked;
+    sigemptyset(&block);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&block, sigs[i]);
+    sigprocmask(SIG_BLOCK, &block, &unblocked);
     int st = 0;
+    bool dropped = false;
     for (;;) {
-        pid_t r = waitpid(ln->child, &st, 0);
+        pid_t r = waitpid(ln->child, &st, WNOHANG);
         if (r == ln->child)
             break;
         if (r < 0 && errno != EINTR)
@@ -525,10 +563,19 @@ int local_net_wait(struct local_net *ln)
             kill(ln->child, pass_on);
             pass_on = 0;
         }
+        struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = lw.fd, .events = POLLIN } };
+        struct timespec ts = { 0, pidfd >= 0 ? 0 : 200000000L };
+        if (ppoll(p, 2, pidfd >= 0 ? NULL : &ts, &unblocked) > 0 && p[1].revents)
+            follow_near(ln, &lw, &dropped);
     }
+    sigprocmask(SIG_SETMASK, &unblocked, NULL);
+    linkwatch_close(&lw);
+    if (pidfd >= 0)
+        close(pidfd);
     for (int i = 0; i < 3; i++)
         sigaction(sigs[i], &old[i], NULL);
     ln->child = -1;
     janitor_finish(&ln->jan, 3000);
+    addrset_free(&ln->routed);
     return exit_status(st);
 }

@@ -2,8 +2,8 @@
  * injector, then frames as [2-byte length][bytes], fed through pkt_parse into the real
  * engine (censor_input) with time advancing, the trigger set fixed (a keyword, a host, a
  * server name, a port). The stream parsers also get the raw input whole.
- * Invariants, on every frame the engine forges: it parses without error as IPv4/TCP, with a
- * valid IP header checksum and TCP checksum, RST or SYN-ACK set, between the two ends of
+ * Invariants, on every frame the engine forges: it parses without error as IPv4/TCP or
+ * IPv6/TCP, of the family of the flow, with a valid IPv4 header checksum and TCP checksum, RST or SYN-ACK set, between the two ends of
  * a flow the engine tracked (never an address it did not see).
  * Seeds: the files in tests/fuzz/seeds/fuzz_censor. */
 #include <stdlib.h>
@@ -15,22 +15,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct censor C;
 static bool ready;
-static uint32_t seen[64];
+static struct caddr seen[64];
 static size_t nseen;
 
-static void remember(uint32_t ip)
+static void remember(const struct caddr *ip)
 {
     for (size_t i = 0; i < nseen; i++)
-        if (seen[i] == ip)
+        if (!memcmp(&seen[i], ip, sizeof *ip))
             return;
     if (nseen < 64)
-        seen[nseen++] = ip;
+        seen[nseen++] = *ip;
 }
 
-static bool was_seen(uint32_t ip)
+static bool was_seen(const struct caddr *ip)
 {
     for (size_t i = 0; i < nseen; i++)
-        if (seen[i] == ip)
+        if (!memcmp(&seen[i], ip, sizeof *ip))
             return true;
     return false;
 }
@@ -39,16 +39,20 @@ static void check_forged(void *user, const uint8_t *frame, size_t len)
 {
     (void)user;
     struct frame f;
-    if (pkt_parse(&f, frame, len) != PKT_OK || f.l3 != L3_IPV4 || f.l4 != L4_TCP)
+    if (pkt_parse(&f, frame, len) != PKT_OK || (f.l3 != L3_IPV4 && f.l3 != L3_IPV6) || f.l4 != L4_TCP)
         abort();
-    if (csum_fold(csum_partial(frame + f.l3_off, f.ip_hlen, 0)) != 0)
+    bool v6 = f.l3 == L3_IPV6;
+    if (!v6 && csum_fold(csum_partial(frame + f.l3_off, f.ip_hlen, 0)) != 0)
         abort();
     size_t l4 = (size_t)f.ip_totlen - f.ip_hlen;
-    if (csum_fold(csum_partial(frame + f.l4_off, l4, csum_pseudo4(f.saddr, f.daddr, 6, (uint16_t)l4))) != 0)
+    uint32_t ph = v6 ? csum_pseudo6(f.saddr6, f.daddr6, 6, (uint32_t)l4) : csum_pseudo4(f.saddr, f.daddr, 6, (uint16_t)l4);
+    if (csum_fold(csum_partial(frame + f.l4_off, l4, ph)) != 0)
         abort();
     if (!(f.flags & TH_RST) && (f.flags & (TH_SYN | TH_ACK)) != (TH_SYN | TH_ACK))
         abort();
-    if (!was_seen(f.saddr) || !was_seen(f.daddr))
+    struct caddr src, dst;
+    caddr_of(&f, &src, &dst);
+    if (!was_seen(&src) || !was_seen(&dst) || caddr_is4(&src) != caddr_is4(&dst))
         abort();
 }
 
@@ -104,9 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(copy, data + off, len);
         struct frame f;
         pkt_parse(&f, copy, len);
-        if (f.l3 == L3_IPV4) {
-            remember(f.saddr);
-            remember(f.daddr);
+        if (f.l3 == L3_IPV4 || f.l3 == L3_IPV6) {
+            struct caddr src, dst;
+            caddr_of(&f, &src, &dst);
+            remember(&src);
+            remember(&dst);
         }
         censor_input(&C, &f, now);
         now += 1000000ull * (len % 7 + 1);

@@ -1,6 +1,6 @@
 """Run inside the kernel host: an HTTP server and a TLS server that answer DELAY seconds
 after a connection's first bytes, as a server farther away than an on-path censor does.
-Usage: far_servers.py ADDR HTTP_PORT TLS_PORT CERT KEY DELAY. Prints "ready" when both listen."""
+Usage: far_servers.py ADDR HTTP_PORT TLS_PORT CERT KEY DELAY (ADDR IPv4 or IPv6). Prints "ready" when both listen."""
 import http.server
 import socket
 import ssl
@@ -10,6 +10,7 @@ import time
 
 addr, http_port, tls_port, cert, key, delay = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
     sys.argv[4], sys.argv[5], float(sys.argv[6])
+family = socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
 class Slow(http.server.BaseHTTPRequestHandler):
@@ -25,8 +26,12 @@ class Slow(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    address_family = family
+
+
 def serve_http():
-    srv = http.server.ThreadingHTTPServer((addr, http_port), Slow)
+    srv = Server((addr, http_port), Slow)
     srv.serve_forever()
 
 
@@ -47,7 +52,7 @@ def tls_conn(raw, ctx):
 def serve_tls():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    ls = socket.create_server((addr, tls_port))
+    ls = socket.create_server((addr, tls_port), family=family)
     while True:
         raw, _ = ls.accept()
         threading.Thread(target=tls_conn, args=(raw, ctx), daemon=True).start()

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include "censor.h"
+#include "craft.h"
+#include "csum.h"
 
 #define CIP 0xc6120001u   /* 198.18.0.1 */
 #define SIP 0xc6120002u   /* 198.18.0.2 */
@@ -286,6 +288,114 @@ static void reused_port_is_a_new_connection(void **state)
     censor_free(&c);
 }
 
+/* ---- IPv6: the same engine, addresses from 2001:2::/48 ---- */
+static const uint8_t C6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t S6[16] = { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
+
+/* An Ethernet + IPv6 + TCP frame from src to dst into buf; returns its length. */
+static size_t frame6(uint8_t *buf, size_t cap, const uint8_t src[16], const uint8_t dst[16], bool from_client,
+                     const struct tcp_spec *t, const char *data, uint8_t hlim)
+{
+    struct l3_spec l3 = { .v6 = true, .ip6 = { .hlim = hlim } };
+    memcpy(l3.ip6.saddr, src, 16);
+    memcpy(l3.ip6.daddr, dst, 16);
+    uint8_t hdr[60];
+    size_t hl = build_tcp_hdr(hdr, t);
+    size_t dl = data ? strlen(data) : 0;
+    return build_l3_frame(buf, cap, from_client ? cmac : smac, from_client ? smac : cmac, &l3, 6, hdr, hl,
+                          (const uint8_t *)data, dl, 16, false);
+}
+
+static void seg6(struct censor *c, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack,
+                 const char *data, uint8_t hlim)
+{
+    static uint8_t buf[2048];
+    static uint64_t now = 1;
+    struct tcp_spec t = { .sport = from_client ? CPORT : SPORT, .dport = from_client ? SPORT : CPORT,
+                          .seq = seq, .ack = ack, .flags = flags, .win = 502 };
+    size_t len = frame6(buf, sizeof buf, from_client ? C6 : S6, from_client ? S6 : C6, from_client, &t, data,
+                        hlim);
+    struct frame f;
+    assert_int_equal(pkt_parse(&f, buf, len), PKT_OK);
+    censor_input(c, &f, now += 1000000);
+}
+
+static void ipv6_resets_at_exact_seq_hop_limit_for_ttl(void **state)
+{
+    (void)state;
+    struct censor c;
+    start(&c, "gfw2", TCB_STRICT);
+    seg6(&c, true, TH_SYN, ISN, 0, NULL, 64);
+    seg6(&c, false, TH_SYN | TH_ACK, SISN, ISN + 1, NULL, 64);
+    seg6(&c, true, TH_ACK, ISN + 1, SISN + 1, NULL, 64);
+    seg6(&c, true, TH_PSH | TH_ACK, ISN + 1, SISN + 1, REQ, 64);
+    uint32_t end = ISN + 1 + (uint32_t)strlen(REQ);
+    assert_int_equal(ntrig, 1);
+    assert_int_equal(nsent, 6);
+    for (size_t i = 0; i < 6; i++) {
+        bool to_client = i < 3;
+        assert_int_equal(sent[i].l3, L3_IPV6);
+        assert_memory_equal(sent[i].daddr6, to_client ? C6 : S6, 16);
+        assert_memory_equal(sent[i].saddr6, to_client ? S6 : C6, 16);
+        assert_int_equal(sent[i].flags, TH_RST | TH_ACK);
+        assert_int_equal(sent[i].seq, to_client ? SISN + 1 : end);
+        assert_int_equal(sent[i].ack, to_client ? end : SISN + 1);
+        /* the TTL draw is the hop limit; the copies of a burst identical */
+        assert_true(sent[i].ttl >= 39 && sent[i].ttl <= 238);
+        assert_int_equal(sent[i].ttl, sent[to_client ? 0 : 3].ttl);
+        assert_int_equal(sent[i].flowlabel, 0);
+        assert_int_equal(sent[i].tos, 0);
+        /* the checksum the receiver checks */
+        size_t l4 = (size_t)sent[i].ip_totlen - sent[i].ip_hlen;
+        assert_int_equal(csum_fold(csum_partial(sentbuf[i] + sent[i].l4_off, l4,
+                                                csum_pseudo6(sent[i].saddr6, sent[i].daddr6, 6, (uint32_t)l4))), 0);
+    }
+    censor_free(&c);
+}
+
+static void ipv6_dst_prefix_blocks_at_syn(void **state)
+{
+    (void)state;
+    struct censor c;
+    start(&c, "gfw1", TCB_STRICT);
+    c.o.nhost = 0;
+    memcpy(c.o.dst[0].addr.a, S6, 16);
+    c.o.dst[0].addr.a[15] = 0;
+    c.o.dst[0].plen = 112;           /* 2001:2::/112 */
+    c.o.ndst = 1;
+    seg6(&c, true, TH_SYN, ISN, 0, NULL, 64);
+    assert_int_equal(ntrig, 1);
+    assert_int_equal(nsent, 1);
+    assert_int_equal(sent[0].l3, L3_IPV6);
+    assert_int_equal(sent[0].flags, TH_RST | TH_ACK);   /* an RST answering a SYN acks it */
+    assert_int_equal(sent[0].ack, ISN + 1);
+    /* an IPv4 destination is not in an IPv6 block */
+    c.o.dst[0].plen = 16;
+    seg(&c, true, TH_SYN, ISN, 0, NULL, 64);
+    assert_int_equal(ntrig, 1);
+    censor_free(&c);
+}
+
+static void ipv6_with_mapped_addresses_is_malformed(void **state)
+{
+    (void)state;
+    struct censor c;
+    start(&c, "gfw2", TCB_STRICT);
+    c.o.port[c.o.nport++] = SPORT;
+    /* an IPv6 SYN from ::ffff:198.18.0.1 would pass for the IPv4 client's flow */
+    static uint8_t buf[256];
+    static const uint8_t mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1 };
+    struct tcp_spec t = { .sport = CPORT, .dport = SPORT, .seq = ISN, .flags = TH_SYN, .win = 502 };
+    size_t len = frame6(buf, sizeof buf, mapped, S6, true, &t, NULL, 64);
+    struct frame f;
+    assert_int_equal(pkt_parse(&f, buf, len), PKT_OK);
+    censor_input(&c, &f, 1);
+    assert_int_equal(c.st.malformed, 1);
+    assert_int_equal(c.st.flows, 0);
+    assert_int_equal(nsent, 0);
+    censor_free(&c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -303,6 +413,9 @@ int main(void)
         cmocka_unit_test(out_of_order_request_reassembled),
         cmocka_unit_test(residual_blocks_then_expires),
         cmocka_unit_test(reused_port_is_a_new_connection),
+        cmocka_unit_test(ipv6_resets_at_exact_seq_hop_limit_for_ttl),
+        cmocka_unit_test(ipv6_dst_prefix_blocks_at_syn),
+        cmocka_unit_test(ipv6_with_mapped_addresses_is_malformed),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -149,10 +149,12 @@ static void test_every_option(void **state)
     config_free(&cfg);
 
     assert_int_equal(parse("-i", "r0", "-a", "198.18.0.1", "--quiet", "--max-flows", "1000",
-                           "--duration", ".5", "--count", "0", "--probe-ms", "60000", END), 0);
+                           "--duration", ".5", "--count", "0", "--probe-ms", "60000",
+                           "--stats", "2.5", END), 0);
     assert_true(cfg.quiet);
     assert_int_equal(cfg.max_flows, 1000);
     assert_true(cfg.duration_s == 0.5);
+    assert_true(cfg.stats_s == 2.5);
     assert_int_equal(cfg.probe_ms, 60000);
     config_free(&cfg);
 
@@ -297,11 +299,12 @@ static void test_bad_values(void **state)
               A, "--count", "18446744073709551616", END);
     static const char *const durations[] = { "x", "", ".", "-1", "1e3", "inf", "nan", "0x10",
                                              " 5", "5s", "1.2.3", "31536000.5", "9999999999" };
-    for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+    for (size_t i = 0; i < 2 * (sizeof durations / sizeof durations[0]); i++) {
+        const char *opt = i % 2 ? "--stats" : "--duration", *v = durations[i / 2];
         char msg[200];
-        snprintf(msg, sizeof msg, "rstcraft: --duration: expected seconds (0..31536000, e.g. 2.5), "
-                 "got '%s'", durations[i]);
-        usage_err(msg, A, "--duration", durations[i], END);
+        snprintf(msg, sizeof msg, "rstcraft: %s: expected seconds (0..31536000, e.g. 2.5), "
+                 "got '%s'", opt, v);
+        usage_err(msg, A, opt, v, END);
     }
     usage_err("rstcraft: --mode: unknown mode 'foo' (expected one of open, rst, silent, delay, "
               "unread, after-close, backlog)", A, "--mode", "foo", END);
@@ -369,7 +372,7 @@ static void test_help_version_lists(void **state)
         "--mac MAC", "--force", "--no-probe", "--probe-ms MS", "--rules FILE", "--default MODE",
         "--delay MS", "--read BYTES", "--read-wait MS", "--backlog N", "--abort-on-overflow",
         "--echo", "--profile NAME", "--list-profiles", "--list-modes", "--kernel-guard",
-        "--json", "--quiet", "-w FILE", "--count N", "--duration S", "-Z USER",
+        "--json", "--quiet", "-w FILE", "--count N", "--duration S", "--stats S", "-Z USER",
         "--max-flows N", "--busy-poll", "--version", "Modes:",
         "rstcraft -i r0 -a 198.18.0.10 --mode silent",
         "rstcraft -i r0 -a 198.18.0.8/29 -p 80 --mode unread --read 4096",
