@@ -38,14 +38,14 @@ size_t arp_answer(const struct frame *f, const struct addrset *owned, const uint
                      f->arp_spa);
 }
 
-static uint64_t now_ms(void)
+uint64_t link_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void sleep_ms(unsigned ms)
+void link_sleep_ms(unsigned ms)
 {
     struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -86,18 +86,18 @@ static void probe_rx(void *user, const struct timeval *ts, const uint8_t *data, 
     memcpy(c->who, f.arp_sha, 6);
 }
 
-/* Take frames until the deadline or a conflict. */
-static int listen_until(struct netio *n, struct probe_ctx *c, uint64_t deadline, char *err)
+int link_listen(struct netio *n, netio_rx_fn rx, void *ctx, const bool *done,
+                uint64_t deadline, char *err)
 {
     struct pollfd pfd = { .fd = n->fd, .events = POLLIN };
     for (;;) {
-        if (netio_dispatch(n, probe_rx, c) < 0) {
+        if (netio_dispatch(n, rx, ctx) < 0) {
             snprintf(err, NETIO_ERRLEN, "capture on %s failed while probing", n->ifname);
             return -1;
         }
-        if (c->found)
+        if (*done)
             return 0;
-        uint64_t t = now_ms();
+        uint64_t t = link_now_ms();
         if (t >= deadline)
             return 0;
         int r = poll(&pfd, 1, (int)(deadline - t));
@@ -106,6 +106,11 @@ static int listen_until(struct netio *n, struct probe_ctx *c, uint64_t deadline,
             return -1;
         }
     }
+}
+
+static int listen_until(struct netio *n, struct probe_ctx *c, uint64_t deadline, char *err)
+{
+    return link_listen(n, probe_rx, c, &c->found, deadline, err);
 }
 
 /* One ARP request per address. Every address goes out in the same round, so a /22 takes as
@@ -140,12 +145,12 @@ int arp_probe(struct netio *n, const struct addrset *owned, const struct arp_pro
         if (send_round(n, owned, n->mac, false, err) != 0)
             return -1;
         unsigned gap = round + 1 < cfg->probes ? cfg->interval_ms : cfg->wait_ms;
-        if (listen_until(n, &c, now_ms() + gap, err) != 0)
+        if (listen_until(n, &c, link_now_ms() + gap, err) != 0)
             return -1;
         if (c.found)
             break;
     }
-    if (cfg->probes == 0 && listen_until(n, &c, now_ms() + cfg->wait_ms, err) != 0)
+    if (cfg->probes == 0 && listen_until(n, &c, link_now_ms() + cfg->wait_ms, err) != 0)
         return -1;
     if (!c.found)
         return 0;
@@ -167,7 +172,7 @@ int arp_announce(struct netio *n, const struct addrset *owned, const uint8_t mac
     int rc = 0;
     for (int i = 0; i < ANNOUNCE_NUM; i++) {
         if (i)
-            sleep_ms(ANNOUNCE_GAP_MS);
+            link_sleep_ms(ANNOUNCE_GAP_MS);
         if (send_round(n, owned, mac, true, NULL) != 0)
             rc = -1;
     }

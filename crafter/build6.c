@@ -5,6 +5,7 @@
 #include "be.h"
 #include "craft.h"
 #include "csum.h"
+#include "nd.h"
 
 
 size_t build_tcp_hdr(uint8_t *out, const struct tcp_spec *t)
@@ -79,18 +80,14 @@ size_t build_l3_frame(uint8_t *buf, size_t cap, const uint8_t smac[6], const uin
     return total;
 }
 
-static void snm_addr(const uint8_t target[16], uint8_t out[16])
-{
-    static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff };
-    memcpy(out, pfx, 13);
-    memcpy(out + 13, target + 13, 3);
-}
-
 size_t build_ns6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t saddr[16],
                  const uint8_t target[16])
 {
+    static const uint8_t unspec[16];
     uint8_t icmp[32] = { 135, 0 };
     memcpy(icmp + 8, target, 16);
+    /* a DAD probe (from ::) carries no source link-layer address (RFC 4861 §7.2.2) */
+    bool dad = memcmp(saddr, unspec, 16) == 0;
     icmp[24] = 1;                            /* source link-layer address */
     icmp[25] = 1;
     memcpy(icmp + 26, smac, 6);
@@ -98,17 +95,18 @@ size_t build_ns6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t 
     memset(&l3, 0, sizeof l3);
     l3.v6 = true;
     memcpy(l3.ip6.saddr, saddr, 16);
-    snm_addr(target, l3.ip6.daddr);
+    nd_snm_addr(target, l3.ip6.daddr);
     l3.ip6.hlim = 255;
-    uint8_t dmac[6] = { 0x33, 0x33, 0xff, target[13], target[14], target[15] };
-    return build_l3_frame(buf, cap, smac, dmac, &l3, 58, icmp, sizeof icmp, NULL, 0, 2, false);
+    uint8_t dmac[6];
+    nd_mcast_mac(l3.ip6.daddr, dmac);
+    return build_l3_frame(buf, cap, smac, dmac, &l3, 58, icmp, dad ? 24 : sizeof icmp, NULL, 0, 2, false);
 }
 
 size_t build_na6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t dmac[6],
-                 const uint8_t target[16], const uint8_t daddr[16])
+                 const uint8_t target[16], const uint8_t daddr[16], uint32_t flags, bool tlla)
 {
     uint8_t icmp[32] = { 136, 0 };
-    put32(icmp + 4, 0x60000000u);            /* solicited, override */
+    put32(icmp + 4, flags);
     memcpy(icmp + 8, target, 16);
     icmp[24] = 2;                            /* target link-layer address */
     icmp[25] = 1;
@@ -119,5 +117,5 @@ size_t build_na6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t 
     memcpy(l3.ip6.saddr, target, 16);
     memcpy(l3.ip6.daddr, daddr, 16);
     l3.ip6.hlim = 255;
-    return build_l3_frame(buf, cap, smac, dmac, &l3, 58, icmp, sizeof icmp, NULL, 0, 2, false);
+    return build_l3_frame(buf, cap, smac, dmac, &l3, 58, icmp, tlla ? sizeof icmp : 24, NULL, 0, 2, false);
 }

@@ -8,25 +8,17 @@
 #include <sys/time.h>
 #include "craft.h"
 #include "arp.h"
-
-static const uint8_t unspec6[16];
+#include "nd.h"
 
 /* --src not owned by the kernel: be that address on the link while we run */
 static void answer_for_src(struct craft_run *r, const struct frame *f)
 {
     uint8_t out[128];
     size_t len = 0;
-    if (!r->o->v6) {
-        if (f->l3 == L3_ARP)
-            len = arp_answer(f, &r->owned, r->ctx.smac, out, sizeof out);
-    } else if (f->l3 == L3_IPV6 && f->l4 == L4_ICMP6 && f->icmp_type == 135 && f->l4_len >= 24 &&
-               f->l4_off + 24 <= f->len && memcmp(f->data + f->l4_off + 8, r->o->src6, 16) == 0) {
-        static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
-        static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
-        bool dad = memcmp(f->saddr6, unspec6, 16) == 0;
-        len = build_na6(out, sizeof out, r->ctx.smac, dad ? all_nodes_mac : f->eth_src, r->o->src6,
-                        dad ? all_nodes : f->saddr6);
-    }
+    if (f->l3 == L3_ARP && !r->o->v6)
+        len = arp_answer(f, &r->owned, r->ctx.smac, out, sizeof out);
+    else if (f->l3 == L3_IPV6 && r->o->v6)
+        len = nd_answer(f, &r->owned, r->ctx.smac, out, sizeof out);
     if (len && netio_send(&r->net, out, len) == 0)
         r->arp_answered++;
 }
@@ -92,6 +84,8 @@ static void setup_owned(struct craft_run *r)
 {
     if (r->answer_arp && !r->o->v6)
         addrset_add(&r->owned, r->o->src4);
+    if (r->answer_arp && r->o->v6)
+        addrset_add6(&r->owned, r->o->src6);
 }
 
 int craft_run_probes(struct craft_run *r)

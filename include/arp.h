@@ -26,6 +26,12 @@ struct arp_probe_cfg {
  * first conflicting address and its owner's MAC; -1 on error (message in err). */
 int arp_probe(struct netio *n, const struct addrset *owned, const struct arp_probe_cfg *cfg,
               uint32_t *conflict_addr, uint8_t conflict_mac[6], char *err);
+/* Take frames with rx until *done or the deadline (link_now_ms clock); -1 on a capture
+ * error (message in err). ARP probing and IPv6 DAD listen so. */
+int link_listen(struct netio *n, netio_rx_fn rx, void *ctx, const bool *done,
+                uint64_t deadline, char *err);
+uint64_t link_now_ms(void);          /* CLOCK_MONOTONIC milliseconds */
+void link_sleep_ms(unsigned ms);     /* sleeps so long, EINTR or not */
 /* Announce each address (RFC 5227 §2.3, ANNOUNCE_NUM gratuitous ARP requests). */
 int arp_announce(struct netio *n, const struct addrset *owned, const uint8_t mac[6]);
 #endif

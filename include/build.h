@@ -61,6 +61,22 @@ size_t tmpl_tcp4_build(const struct tmpl_tcp4 *t, uint8_t *buf, size_t cap,
                        const struct ip4_spec *ip, const struct tcp_spec *tcp,
                        const uint8_t *payload, size_t plen);
 
+/* ---- IPv6 + TCP segment: the same, 74 bytes, no extension headers ---- */
+struct ip6_hdr_spec {
+    const uint8_t *saddr, *daddr;   /* 16 bytes each */
+    uint8_t  hlim, tclass;
+    uint32_t flowlabel;             /* low 20 bits */
+};
+struct tmpl_tcp6 {
+    uint8_t  bytes[14 + 40 + 20];
+};
+int tmpl_tcp6_init(struct tmpl_tcp6 *t, const uint8_t src_mac[6], const uint8_t dst_mac[6], char *err);
+/* As tmpl_tcp4_build; the TCP checksum covers the IPv6 pseudo-header (RFC 8200 §8.1). */
+size_t tmpl_tcp6_build(const struct tmpl_tcp6 *t, uint8_t *buf, size_t cap,
+                       const uint8_t src_mac[6], const uint8_t dst_mac[6],
+                       const struct ip6_hdr_spec *ip, const struct tcp_spec *tcp,
+                       const uint8_t *payload, size_t plen);
+
 /* ---- ARP (Ethernet/IPv4) ---- */
 /* op 1 request / 2 reply. eth_dst is the frame destination (broadcast for requests). */
 size_t build_arp(uint8_t *buf, size_t cap, const uint8_t eth_dst[6], uint16_t op,

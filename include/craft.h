@@ -217,12 +217,16 @@ size_t build_tcp_hdr(uint8_t *out, const struct tcp_spec *t);
 size_t build_l3_frame(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t dmac[6],
                       const struct l3_spec *l3, uint8_t proto, const uint8_t *l4, size_t l4len,
                       const uint8_t *payload, size_t plen, size_t csum_off, bool badsum);
-/* IPv6 neighbour solicitation for target, from (smac, saddr). */
+/* IPv6 neighbour solicitation for target, from (smac, saddr); saddr :: makes a DAD probe. */
 size_t build_ns6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t saddr[16],
                  const uint8_t target[16]);
-/* IPv6 neighbour advertisement (solicited, override) answering for target to (dmac, daddr). */
+/* IPv6 neighbour advertisement for target to (dmac, daddr): flags (ND_NA_*) and, with tlla,
+ * the target link-layer address option (smac). */
+#define ND_NA_ROUTER    0x80000000u
+#define ND_NA_SOLICITED 0x40000000u
+#define ND_NA_OVERRIDE  0x20000000u
 size_t build_na6(uint8_t *buf, size_t cap, const uint8_t smac[6], const uint8_t dmac[6],
-                 const uint8_t target[16], const uint8_t daddr[16]);
+                 const uint8_t target[16], const uint8_t daddr[16], uint32_t flags, bool tlla);
 
 /* ---- probes of one run (crafter/craft_build.c) ---- */
 struct craft_ctx {

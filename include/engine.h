@@ -33,6 +33,7 @@ struct engine {
     bool      syn_flood;    /* more than half the table was taken and not yet back under a
                                quarter: SYN-ACKs are not retransmitted (engine.c) */
     struct tmpl_tcp4 tmpl;
+    struct tmpl_tcp6 tmpl6;
     struct evout ev;
     uint64_t  now_us;         /* monotonic, updated per batch */
     uint64_t  isn_key[2];     /* SipHash key for ISNs and timestamp offsets */
@@ -43,6 +44,24 @@ struct engine {
 };
 
 uint64_t mono_us(void);
+/* A frame's addresses where 32 bits are kept (flow keys, ISN and timestamp hashes):
+ * IPv4 as it is, IPv6 folded (addr6_fold). */
+static inline uint32_t frame_src32(const struct frame *f)
+{
+    return f->l3 == L3_IPV6 ? addr6_fold(f->saddr6) : f->saddr;
+}
+static inline uint32_t frame_dst32(const struct frame *f)
+{
+    return f->l3 == L3_IPV6 ? addr6_fold(f->daddr6) : f->daddr;
+}
+/* A random number from the engine's generator (xorshift). */
+uint32_t engine_rand(struct engine *e);
+/* The IPv6 hop limit the profile sends with. */
+uint8_t engine_hlim(const struct engine *e);
+/* An IPv6 flow label under policy p; f's addresses and ports key FL6_HASH. */
+uint32_t engine_label(struct engine *e, enum fl6_policy p, const struct frame *f);
+/* The rule for f's destination address and port. */
+const struct rule *engine_rule_for(const struct engine *e, const struct frame *f);
 /* Send one frame through e->send (counted in tx_frames). */
 void engine_send(struct engine *e, const uint8_t *frame, size_t len);
 /* ans NULL: the answers a bare profile implies (profile_answers_default). */
@@ -69,6 +88,8 @@ void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, siz
 /* The accept-queue counter of (addr, port); NULL when the table is full. */
 /* The state mode m made for this engine (mode_ops.init), NULL when it has none. */
 void *engine_mode_state(struct engine *e, const struct mode_ops *m);
+/* An event about the frame f (its addresses, ports and flags) under rule r. */
+struct ev frame_ev(const struct frame *f, const struct rule *r, enum ev_kind k);
 /* An event about fl, addresses and mode filled in. */
 struct ev flow_ev(const struct flow *fl, enum ev_kind k);
 /* Report an event about fl. */

@@ -40,7 +40,9 @@ int ev_scenario(enum ev_kind k);
 struct ev {
     enum ev_kind kind;
     const char *mode;          /* mode name, or "-" */
-    uint32_t src, dst;         /* peer and our address (host order) */
+    uint32_t src, dst;         /* peer and our address (host order), IPv4 */
+    bool     v6;               /* then src6 and dst6 instead */
+    uint8_t  src6[16], dst6[16];
     uint16_t sport, dport;
     int      in_flags;         /* flags of the segment that caused it, -1: none (a timer) */
     uint32_t in_len;           /* its payload length */

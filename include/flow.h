@@ -37,7 +37,11 @@ struct flow {
     uint64_t synack_us;       /* when the first SYN-ACK left */
     const struct rule *rule;
     const struct seg_answer *sa;  /* the profile's answer to this SYN's shape (nmap probes), or NULL */
-    uint32_t caddr, saddr;    /* peer (client) and our address, host order */
+    uint32_t caddr, saddr;    /* peer (client) and our address, host order; IPv6: their
+                                 addr6_fold, which hashes and keys what takes 32 bits */
+    uint8_t  caddr6[16], saddr6[16];  /* IPv6 only */
+    uint32_t flowlabel;       /* IPv6: the label every segment of this flow carries */
+    bool     v6;
     uint16_t cport, sport;
     uint8_t  cmac[6];
     uint8_t  state;           /* enum tcp_state */
@@ -85,8 +89,20 @@ struct flowtab {
 int  flowtab_init(struct flowtab *t, uint32_t max);   /* 0 or -1 (ENOMEM) */
 void flowtab_free(struct flowtab *t);
 struct flow *flow_lookup(struct flowtab *t, uint32_t caddr, uint16_t cport, uint32_t saddr, uint16_t sport);
+struct flow *flow_lookup6(struct flowtab *t, const uint8_t caddr[16], uint16_t cport,
+                          const uint8_t saddr[16], uint16_t sport);
 /* A new zeroed flow keyed so, or NULL when the table is full. */
 struct flow *flow_new(struct flowtab *t, uint32_t caddr, uint16_t cport, uint32_t saddr, uint16_t sport);
+struct flow *flow_new6(struct flowtab *t, const uint8_t caddr[16], uint16_t cport,
+                       const uint8_t saddr[16], uint16_t sport);
+/* The 32 bits an IPv6 address stands for where 32 bits are kept (caddr, saddr). */
+static inline uint32_t addr6_fold(const uint8_t a[16])
+{
+    uint32_t x = 0;
+    for (int i = 0; i < 16; i += 4)
+        x ^= (uint32_t)a[i] << 24 | (uint32_t)a[i + 1] << 16 | (uint32_t)a[i + 2] << 8 | a[i + 3];
+    return x;
+}
 void flow_del(struct flowtab *t, struct flow *f);
 static inline uint32_t flow_index(const struct flowtab *t, const struct flow *f) { return (uint32_t)(f - t->v); }
 

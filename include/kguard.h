@@ -7,11 +7,12 @@
 #include "addrset.h"
 #include "rules.h"
 
-/* Addresses of s that the kernel of this namespace has configured on any interface.
- * Fills owned (up to cap) and returns how many, or -1 (message in err). */
-int kguard_kernel_owned(const struct addrset *s, uint32_t *owned, size_t cap, char *err);
-/* Install a scoped nftables table (named rstcraft_<pid>) that drops the kernel's own
- * outgoing TCP RSTs from exactly these addresses and ports (ports NULL: every port).
+/* Addresses of s (either family) that the kernel of this namespace has configured on any
+ * interface: added to owned; returns how many owned holds, or -1 (message in err). */
+int kguard_kernel_owned(const struct addrset *s, struct addrset *owned, char *err);
+/* Install a scoped nftables table (inet rstcraft_<pid>) that drops the kernel's own
+ * outgoing TCP RSTs from exactly these addresses and ports (ports NULL: every port), and
+ * for IPv6 addresses its ICMPv6 destination unreachables and echo replies too.
  * A privileged janitor process, forked here, deletes the table when this process exits by
  * any means (normal exit, signal, SIGKILL), so -Z can drop root afterwards.
  * Returns 0, or -1 with a one-line message in err. */

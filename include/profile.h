@@ -16,6 +16,14 @@ enum isn_kind {
     ISN_RANDOM,       /* random per connection */
 };
 
+/* How an IPv6 stack picks flow labels (RFC 6437). */
+enum fl6_policy {
+    FL6_RANDOM = 0,   /* a random label per connection (Linux sk_txhash) */
+    FL6_HASH,         /* a keyed hash of the addresses and ports: one label per 4-tuple (Linux
+                         for answers from no socket: ip6_make_flowlabel of the flow's hash) */
+    FL6_ZERO,         /* no label */
+};
+
 struct profile {
     const char *name;
     const char *os;              /* what OS detection should call it */
@@ -46,6 +54,13 @@ struct profile {
     /* closed ports and resets */
     bool     closed_silent;      /* closed ports drop SYNs instead of RST (firewalled) */
     uint16_t reset_win;          /* window of an RST for a segment matching no connection */
+    /* IPv6: hop limit (0: the TTL); flow labels of a connection's segments and of answers
+     * from no connection (resets, ICMPv6); the traffic class is tos, as for IPv4 */
+    uint8_t  hlim;
+    enum fl6_policy fl6_flow, fl6_stateless;
+    bool     reset_tos_reflect;  /* that RST carries the segment's DSCP (TOS/traffic class,
+                                    ECN bits cleared), not tos: Linux tcp_v4_send_reset and
+                                    tcp_v6_send_reset, measured on 6.18 */
     /* SYN-ACK retransmission: first timeout, doubling, this many times, then give up
      * after one more timeout (Linux: 1 s, tcp_synack_retries 5 -> 1,2,4,8,16, drop at 63 s) */
     uint16_t synack_rto_ms;

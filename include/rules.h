@@ -53,4 +53,7 @@ int  ruleset_load_buf(struct ruleset *rs, const char *name, const char *buf, siz
 int  mode_params_parse_kv(struct mode_params *p, const char *word, char *err, size_t errlen);
 /* The rule for (addr, port): the first that matches, else the default. Never NULL. */
 const struct rule *ruleset_match(const struct ruleset *rs, uint32_t addr, uint16_t port);
+/* The same for an IPv6 address: rules name IPv4 blocks or every address ('*'), and only
+ * the latter (and the default) take IPv6. */
+const struct rule *ruleset_match6(const struct ruleset *rs, uint16_t port);
 #endif

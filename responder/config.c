@@ -290,7 +290,7 @@ static int finish(struct resp_config *c, struct cli *st, char *err, size_t errle
 {
     if (!c->iface)
         return fail(err, errlen, "-i IFACE is required");
-    if (c->addrs.n == 0)
+    if (addrset_count(&c->addrs) == 0)
         return fail(err, errlen, "-a ADDRS is required");
     if (st->have_p && !st->mode)
         return fail(err, errlen, "-p needs --mode MODE (which behaviour for those ports?)");

@@ -5,8 +5,11 @@
 #include <time.h>
 #include "arp.h"
 #include "icmp_answer.h"
+#include "icmp6_answer.h"
+#include "isn.h"
 #include "engine.h"
 #include "mode.h"
+#include "nd.h"
 #include "reply.h"
 #include "tcp_in.h"
 #include "tcp_out.h"
@@ -53,7 +56,7 @@ int engine_init(struct engine *e, const struct ruleset *rules, const struct prof
         ans = &e->own;
     }
     e->ans = ans;
-    if (tmpl_tcp4_init(&e->tmpl, mac, mac, err) != 0)
+    if (tmpl_tcp4_init(&e->tmpl, mac, mac, err) != 0 || tmpl_tcp6_init(&e->tmpl6, mac, mac, err) != 0)
         return -1;
     if (flowtab_init(&e->ft, max_flows) != 0) {
         snprintf(err, NETIO_ERRLEN, "%s", "cannot reserve the flow table (--max-flows too large for this machine)");
@@ -83,11 +86,41 @@ void engine_free(struct engine *e)
 
 static bool answerable_source(const struct frame *f)
 {
-    /* RFC 1122 4.2.3.10: never answer a segment from a broadcast or multicast address */
-    uint32_t s = f->saddr;
-    if (s == 0 || s == 0xffffffffu || (s >> 28) == 0xe)
-        return false;
+    /* RFC 1122 4.2.3.10: never answer a segment from a broadcast or multicast address;
+     * IPv6 (RFC 4443 §2.4 e, RFC 9293 §3.10.7.1): nor from :: or a multicast one */
+    static const uint8_t unspec6[16];
+    if (f->l3 == L3_IPV6) {
+        if (f->saddr6[0] == 0xff || memcmp(f->saddr6, unspec6, 16) == 0)
+            return false;
+    } else {
+        uint32_t s = f->saddr;
+        if (s == 0 || s == 0xffffffffu || (s >> 28) == 0xe)
+            return false;
+    }
     return !(f->eth_src[0] & 1);
+}
+
+static bool ours(const struct engine *e, const struct frame *f)
+{
+    if (f->l3 == L3_IPV6)
+        return addrset_has6(e->addrs, f->daddr6);
+    return f->l3 == L3_IPV4 && addrset_has(e->addrs, f->daddr);
+}
+
+/* A Neighbor Solicitation for one of our addresses: the advertisement. Others are not
+ * ours to answer (and unicast ones for us arrive at our MAC, multicast ones at the
+ * solicited-node group's). */
+static bool nd_input(struct engine *e, const struct frame *f)
+{
+    if (f->err != PKT_OK || f->l3 != L3_IPV6 || f->l4 != L4_ICMP6 || f->icmp_type != ND_NS)
+        return false;
+    uint8_t out[128];
+    size_t n = nd_answer(f, e->addrs, e->mac, out, sizeof out);
+    if (n)
+        engine_send(e, out, n);
+    else
+        e->rx_ignored++;
+    return true;
 }
 
 static void icmp_input(struct engine *e, const struct frame *f);
@@ -109,8 +142,10 @@ void engine_rx(struct engine *e, const struct frame *f)
             engine_send(e, out, n);
         return;
     }
+    if (nd_input(e, f))
+        return;
     struct frame cut;
-    if (f->err == PKT_E_TRUNC_L3 && f->l4 == L4_TCP && f->l3 == L3_IPV4 &&
+    if (f->err == PKT_E_TRUNC_L3 && f->l4 == L4_TCP &&
         f->ip_totlen >= (size_t)f->ip_hlen + f->doff) {
         /* captured short of its IP length (a GRO frame beyond the snaplen): the headers
          * are whole, so the sequence space is the IP header's; the data itself is not
@@ -125,8 +160,7 @@ void engine_rx(struct engine *e, const struct frame *f)
         e->rx_malformed++;
         return;
     }
-    if (f->l3 != L3_IPV4 || memcmp(f->eth_dst, e->mac, 6) != 0 ||
-        !addrset_has(e->addrs, f->daddr) || !answerable_source(f)) {
+    if (memcmp(f->eth_dst, e->mac, 6) != 0 || !ours(e, f) || !answerable_source(f)) {
         e->rx_ignored++;
         return;
     }
@@ -135,6 +169,7 @@ void engine_rx(struct engine *e, const struct frame *f)
         tcp_input(e, f);
         return;
     case L4_ICMP:
+    case L4_ICMP6:
     case L4_UDP:
         icmp_input(e, f);
         return;
@@ -150,13 +185,23 @@ void engine_rx(struct engine *e, const struct frame *f)
 static void icmp_input(struct engine *e, const struct frame *f)
 {
     const struct profile_answers *a = e->ans;
-    if (!icmp_may_answer(f))
+    bool v6 = f->l3 == L3_IPV6;
+    if (v6 ? !icmp6_may_answer(f) : !icmp_may_answer(f))
         return;
     bool udp = f->l4 == L4_UDP;
     if (udp ? !a->u1.respond : !a->ie.respond)
         return;
-    if (udp && ruleset_match(e->rules, f->daddr, f->dport)->mode->kind == PORT_FILTERED)
+    if (udp && engine_rule_for(e, f)->mode->kind == PORT_FILTERED)
         return;
+    if (v6) {
+        /* the personality's answers are IPv4's (nmap-os-db); over IPv6 the profile's */
+        uint32_t label = engine_label(e, e->prof->fl6_stateless, f);
+        size_t n = udp ? icmp6_port_unreach(e->txbuf, sizeof e->txbuf, e->mac, f, engine_hlim(e), label)
+                       : icmp6_echo_reply(e->txbuf, sizeof e->txbuf, e->mac, f, engine_hlim(e), label);
+        if (n)
+            engine_send(e, e->txbuf, n);
+        return;
+    }
     /* draw the IP ID only for an answer that goes out */
     struct gen_state saved = e->gen;
     uint16_t id = ipidgen_next(&a->ipid_icmp, &e->gen, NULL, e->now_us);
@@ -289,7 +334,58 @@ struct ev flow_ev(const struct flow *fl, enum ev_kind k)
     struct ev ev = ev_make(k);
     ev.mode = fl->rule ? fl->rule->mode->name : "-";
     ev.src = fl->caddr; ev.sport = fl->cport; ev.dst = fl->saddr; ev.dport = fl->sport;
+    ev.v6 = fl->v6;
+    if (fl->v6) {
+        memcpy(ev.src6, fl->caddr6, 16);
+        memcpy(ev.dst6, fl->saddr6, 16);
+    }
     return ev;
+}
+
+struct ev frame_ev(const struct frame *f, const struct rule *r, enum ev_kind k)
+{
+    struct ev ev = ev_make(k);
+    ev.mode = r->mode->name;
+    ev.src = f->saddr; ev.sport = f->sport; ev.dst = f->daddr; ev.dport = f->dport;
+    ev.v6 = f->l3 == L3_IPV6;
+    if (ev.v6) {
+        memcpy(ev.src6, f->saddr6, 16);
+        memcpy(ev.dst6, f->daddr6, 16);
+    }
+    ev.in_flags = f->flags; ev.in_len = (uint32_t)f->payload_len;
+    return ev;
+}
+
+uint32_t engine_rand(struct engine *e)
+{
+    e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
+    return (uint32_t)(e->rng >> 16);
+}
+
+uint8_t engine_hlim(const struct engine *e)
+{
+    return e->prof->hlim ? e->prof->hlim : e->prof->ttl;
+}
+
+uint32_t engine_label(struct engine *e, enum fl6_policy p, const struct frame *f)
+{
+    switch (p) {
+    case FL6_ZERO:
+        return 0;
+    case FL6_HASH:
+        /* the answer's direction: our address and port first, as for the ISN */
+        return (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), f->dport,
+                                          f->sport, 0x666c) & 0xfffff;
+    case FL6_RANDOM:
+        break;
+    }
+    return engine_rand(e) & 0xfffff;
+}
+
+const struct rule *engine_rule_for(const struct engine *e, const struct frame *f)
+{
+    return f->l3 == L3_IPV6 ? ruleset_match6(e->rules, f->dport)
+                            : ruleset_match(e->rules, f->daddr, f->dport);
 }
 
 void engine_event(struct engine *e, struct flow *fl, enum ev_kind k, int in_flags,

@@ -37,13 +37,23 @@ static void put(struct line *l, const char *fmt, ...)
         l->n = l->n + (size_t)k < sizeof l->s ? l->n + (size_t)k : sizeof l->s - 1;
 }
 
+static const char *src_str(const struct ev *e, char *buf)
+{
+    return e->v6 ? ip6_str(e->src6, buf) : ip4_str(e->src, buf);
+}
+
+static const char *dst_str(const struct ev *e, char *buf)
+{
+    return e->v6 ? ip6_str(e->dst6, buf) : ip4_str(e->dst, buf);
+}
+
 static void emit_json(struct line *out, const struct ev *e, const struct timeval *tv)
 {
-    char a[16], b[16], fi[16], fo[16];
+    char a[48], b[48], fi[16], fo[16];
     put(out, "{\"ts\":%lld.%06ld,\"event\":\"%s\",\"mode\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
             "\"dst\":\"%s\",\"dport\":%u",
             (long long)tv->tv_sec, (long)tv->tv_usec, names[e->kind], e->mode,
-            ip4_str(e->src, a), e->sport, ip4_str(e->dst, b), e->dport);
+            src_str(e, a), e->sport, dst_str(e, b), e->dport);
     if (e->in_flags >= 0)
         put(out, ",\"in\":\"%s\",\"in_len\":%u", tcp_flags_str((uint8_t)e->in_flags, fi), e->in_len);
     if (e->out_flags >= 0)
@@ -61,12 +71,14 @@ static void emit_json(struct line *out, const struct ev *e, const struct timeval
 
 static void emit_text(struct line *out, const struct ev *e, const struct timeval *tv)
 {
-    char a[16], b[16], fi[16], fo[16];
+    char a[48], b[48], fi[16], fo[16];
     struct tm tm;
     localtime_r(&tv->tv_sec, &tm);
-    put(out, "%02d:%02d:%02d.%06ld %-22s %-11s %s:%u > %s:%u", tm.tm_hour, tm.tm_min,
-            tm.tm_sec, (long)tv->tv_usec, names[e->kind], e->mode, ip4_str(e->src, a), e->sport,
-            ip4_str(e->dst, b), e->dport);
+    /* IPv6 as tcpdump writes it: ADDR.PORT, where a colon would be ambiguous */
+    char sep = e->v6 ? '.' : ':';
+    put(out, "%02d:%02d:%02d.%06ld %-22s %-11s %s%c%u > %s%c%u", tm.tm_hour, tm.tm_min,
+            tm.tm_sec, (long)tv->tv_usec, names[e->kind], e->mode, src_str(e, a), sep, e->sport,
+            dst_str(e, b), sep, e->dport);
     put(out, " in=%s", e->in_flags >= 0 ? tcp_flags_str((uint8_t)e->in_flags, fi) : "-");
     if (e->in_len)
         put(out, "+%u", e->in_len);

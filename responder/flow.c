@@ -60,14 +60,36 @@ void flowtab_free(struct flowtab *t)
     memset(t, 0, sizeof *t);
 }
 
-struct flow *flow_lookup(struct flowtab *t, uint32_t ca, uint16_t cp, uint32_t sa, uint16_t sp)
+/* c6 and s6 NULL: an IPv4 key, which no IPv6 flow matches; else an IPv6 one. */
+static bool same_family(const struct flow *f, const uint8_t *c6, const uint8_t *s6)
+{
+    if (!c6 || !s6)
+        return !f->v6;
+    return f->v6 && memcmp(f->caddr6, c6, 16) == 0 && memcmp(f->saddr6, s6, 16) == 0;
+}
+
+/* ca and sa: the IPv4 addresses, or the folds of c6 and s6 */
+static struct flow *lookup(struct flowtab *t, uint32_t ca, uint16_t cp, uint32_t sa, uint16_t sp,
+                           const uint8_t *c6, const uint8_t *s6)
 {
     for (uint32_t i = t->bucket[bucket_of(t, ca, cp, sa, sp)]; i; i = t->v[i - 1].next) {
         struct flow *f = &t->v[i - 1];
-        if (f->caddr == ca && f->cport == cp && f->saddr == sa && f->sport == sp)
+        if (f->caddr == ca && f->cport == cp && f->saddr == sa && f->sport == sp &&
+            same_family(f, c6, s6))
             return f;
     }
     return NULL;
+}
+
+struct flow *flow_lookup(struct flowtab *t, uint32_t ca, uint16_t cp, uint32_t sa, uint16_t sp)
+{
+    return lookup(t, ca, cp, sa, sp, NULL, NULL);
+}
+
+struct flow *flow_lookup6(struct flowtab *t, const uint8_t ca[16], uint16_t cp,
+                          const uint8_t sa[16], uint16_t sp)
+{
+    return lookup(t, addr6_fold(ca), cp, addr6_fold(sa), sp, ca, sa);
 }
 
 struct flow *flow_new(struct flowtab *t, uint32_t ca, uint16_t cp, uint32_t sa, uint16_t sp)
@@ -88,6 +110,18 @@ struct flow *flow_new(struct flowtab *t, uint32_t ca, uint16_t cp, uint32_t sa, 
     f->next = t->bucket[b];
     t->bucket[b] = idx + 1;
     t->used++;
+    return f;
+}
+
+struct flow *flow_new6(struct flowtab *t, const uint8_t ca[16], uint16_t cp,
+                       const uint8_t sa[16], uint16_t sp)
+{
+    struct flow *f = flow_new(t, addr6_fold(ca), cp, addr6_fold(sa), sp);
+    if (f) {
+        f->v6 = true;
+        memcpy(f->caddr6, ca, 16);
+        memcpy(f->saddr6, sa, 16);
+    }
     return f;
 }
 

@@ -25,28 +25,33 @@
 
 #define KG_ERRLEN 256   /* kguard_kernel_owned's err has no length: stay within this */
 
-int kguard_kernel_owned(const struct addrset *s, uint32_t *owned, size_t cap, char *err)
+int kguard_kernel_owned(const struct addrset *s, struct addrset *owned, char *err)
 {
     struct ifaddrs *ifa0;
     if (getifaddrs(&ifa0) != 0) {
         snprintf(err, KG_ERRLEN, "cannot list this namespace's addresses: %s", strerror(errno));
         return -1;
     }
-    size_t n = 0;
-    for (const struct ifaddrs *i = ifa0; i && n < cap; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-            continue;
-        uint32_t a = ntohl(((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr.s_addr);
-        if (!addrset_has(s, a))
-            continue;
-        bool dup = false;   /* the same address on two interfaces counts once */
-        for (size_t k = 0; k < n && !dup; k++)
-            dup = owned[k] == a;
-        if (!dup)
-            owned[n++] = a;
+    int rc = 0;
+    /* the same address on two interfaces counts once: the set keeps one */
+    for (const struct ifaddrs *i = ifa0; i && rc == 0; i = i->ifa_next) {
+        const void *sa = i->ifa_addr;
+        if (sa && i->ifa_addr->sa_family == AF_INET) {
+            uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+            if (addrset_has(s, a))
+                rc = addrset_add(owned, a);
+        } else if (sa && i->ifa_addr->sa_family == AF_INET6) {
+            const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+            if (addrset_has6(s, a))
+                rc = addrset_add6(owned, a);
+        }
     }
     freeifaddrs(ifa0);
-    return (int)n;
+    if (rc != 0) {
+        snprintf(err, KG_ERRLEN, "out of memory listing this namespace's addresses");
+        return -1;
+    }
+    return (int)addrset_count(owned);
 }
 
 /* ---- a growing string for the nft script ---- */
@@ -88,20 +93,29 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
     free(piece);
 }
 
-/* Addresses as compact ranges: a /22 becomes one interval, not 1024 elements. */
-static void emit_addrs(struct sbuf *b, const struct addrset *s)
+/* Does the IPv6 address b follow a? (Blocks span at most 2^20: the last 4 bytes.) */
+static bool next6(const struct addr6 *a, const struct addr6 *b)
 {
-    char x[16], y[16];
-    for (size_t i = 0; i < s->n;) {
+    uint32_t x = (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 | a->b[15];
+    uint32_t y = (uint32_t)b->b[12] << 24 | (uint32_t)b->b[13] << 16 | (uint32_t)b->b[14] << 8 | b->b[15];
+    return memcmp(a->b, b->b, 12) == 0 && y == x + 1;
+}
+
+/* Addresses of one family as compact ranges: a /22 becomes one interval, not 1024
+ * elements. */
+static void emit_addrs(struct sbuf *b, const struct addrset *s, bool v6)
+{
+    char x[ADDR_STRLEN], y[ADDR_STRLEN];
+    size_t n = v6 ? s->n6 : s->n;
+    for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j + 1 < s->n && s->v[j + 1] == s->v[j] + 1)
+        while (j + 1 < n && (v6 ? next6(&s->v6[j], &s->v6[j + 1]) : s->v[j + 1] == s->v[j] + 1))
             j++;
         if (i)
             sb_printf(b, ", ");
-        if (i == j)
-            sb_printf(b, "%s", ip4_str(s->v[i], x));
-        else
-            sb_printf(b, "%s-%s", ip4_str(s->v[i], x), ip4_str(s->v[j], y));
+        sb_printf(b, "%s", v6 ? ip6_str(s->v6[i].b, x) : ip4_str(s->v[i], x));
+        if (i != j)
+            sb_printf(b, "-%s", v6 ? ip6_str(s->v6[j].b, y) : ip4_str(s->v[j], y));
         i = j + 1;
     }
 }
@@ -215,7 +229,7 @@ static int run_nft(const char *const *args, const char *script, size_t len, int 
 
 static void delete_table(void)
 {
-    const char *args[] = { "delete", "table", "ip", table_name, NULL };
+    const char *args[] = { "delete", "table", "inet", table_name, NULL };
     run_nft(args, NULL, 0, -1);
 }
 
@@ -260,7 +274,7 @@ static void nft_complaint(int fd, char *out, size_t outlen)
 int kguard_nft_install(const struct addrset *s, const struct portset *ports, char *err,
                        size_t errlen)
 {
-    if (!s || s->n == 0) {
+    if (!s || addrset_count(s) == 0) {
         snprintf(err, errlen, "--kernel-guard: no addresses to guard");
         return -1;
     }
@@ -272,13 +286,11 @@ int kguard_nft_install(const struct addrset *s, const struct portset *ports, cha
     struct sbuf b = {0};
     /* add + delete + add: one transaction that also replaces a table left behind by an
      * earlier process with our pid */
-    sb_printf(&b, "table ip %s\ndelete table ip %s\n", table_name, table_name);
-    sb_printf(&b, "table ip %s {\n  chain out {\n    type filter hook output priority 0; "
-              "policy accept;\n    ip saddr { ", table_name);
-    emit_addrs(&b, s);
-    sb_printf(&b, " }");
+    sb_printf(&b, "table inet %s\ndelete table inet %s\n", table_name, table_name);
+    sb_printf(&b, "table inet %s {\n  chain out {\n    type filter hook output priority 0; "
+              "policy accept;\n", table_name);
+    struct sbuf pb = {0};
     if (ports) {
-        struct sbuf pb = {0};
         unsigned count = emit_ports(&pb, ports);
         if (count == 0) {
             free(pb.p);
@@ -286,12 +298,32 @@ int kguard_nft_install(const struct addrset *s, const struct portset *ports, cha
             snprintf(err, errlen, "--kernel-guard: empty port set");
             return -1;
         }
-        if (count < 65536)
-            sb_printf(&b, " tcp sport { %s }", pb.oom ? "" : pb.p);
         b.oom |= pb.oom;
-        free(pb.p);
+        if (count == 65536) {
+            free(pb.p);
+            pb.p = NULL;
+        }
     }
-    sb_printf(&b, " tcp flags & rst == rst drop\n  }\n}\n");
+    for (int v6 = 0; v6 < 2; v6++) {
+        if (!(v6 ? s->n6 : s->n))
+            continue;
+        const char *fam = v6 ? "ip6" : "ip";
+        sb_printf(&b, "    %s saddr { ", fam);
+        emit_addrs(&b, s, v6);
+        sb_printf(&b, " }");
+        if (pb.p)
+            sb_printf(&b, " tcp sport { %s }", pb.p);
+        sb_printf(&b, " tcp flags & rst == rst drop\n");
+        if (v6) {
+            /* and its ICMPv6 port unreachables and echo replies: the responder sends those
+             * itself (packet sockets do not pass this hook) */
+            sb_printf(&b, "    ip6 saddr { ");
+            emit_addrs(&b, s, true);
+            sb_printf(&b, " } icmpv6 type { destination-unreachable, echo-reply } drop\n");
+        }
+    }
+    free(pb.p);
+    sb_printf(&b, "  }\n}\n");
     if (b.oom) {
         free(b.p);
         snprintf(err, errlen, "--kernel-guard: out of memory");

@@ -19,7 +19,9 @@ static const struct profile prof_linux = {
     .synack_layout = LINUX_LAYOUTS,
     .isn = ISN_HASH_CLOCK,
     .rcv_wnd = 65160,
-    .closed_silent = false, .reset_win = 0,
+    .closed_silent = false, .reset_win = 0, .reset_tos_reflect = true,
+    /* measured on 6.18: hop limit 64, a random label per connection, hashed otherwise */
+    .hlim = 64, .fl6_flow = FL6_RANDOM, .fl6_stateless = FL6_HASH,
     .synack_rto_ms = 1000, .synack_retries = 5,
     .fin_timeout_ms = 60000, .time_wait_ms = 60000,
 };

@@ -33,8 +33,9 @@ uint32_t tcp_send_mss(const struct engine *e, const struct flow *fl)
 {
     /* tcp_current_mss: the peer's MSS within ours, less the timestamp option */
     uint32_t mss = fl->peer_mss ? fl->peer_mss : 536;
-    if (e->prof->mss && mss > e->prof->mss)
-        mss = e->prof->mss;
+    uint32_t ours = tcp_our_mss(e, fl);
+    if (ours && mss > ours)
+        mss = ours;
     mss = min32(mss, FRAME_MAX - 14 - 20 - 60);
     if (fl->ts_ok && mss > 12)
         mss -= 12;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <time.h>
 #include "arp.h"
+#include "nd.h"
 #include "cmds.h"
 #include "config.h"
 #include "engine.h"
@@ -111,56 +112,66 @@ static int fail(const char *msg, int code)
 /* The kernel must not answer for our addresses: refuse, or guard with nftables. */
 static int keep_kernel_out(const struct resp_config *c, char *err, size_t errlen)
 {
-    /* the kernel can own at most every address we were given: every one of them must be
-     * found, or the guard would leave some answered twice */
-    uint32_t *owned = malloc(c->addrs.n * sizeof *owned);
-    if (!owned) {
-        snprintf(err, errlen, "out of memory checking %zu addresses", c->addrs.n);
-        return -1;
-    }
-    int n = kguard_kernel_owned(&c->addrs, owned, c->addrs.n, err);
+    /* every address of ours the kernel has must be found, or the guard would leave some
+     * answered twice */
+    struct addrset owned = {0};
+    int n = kguard_kernel_owned(&c->addrs, &owned, err);
     if (n <= 0) {
-        free(owned);
+        addrset_free(&owned);
         return n;
     }
     if (!c->kernel_guard) {
-        char a[16];
+        char a[ADDR_STRLEN];
         snprintf(err, errlen,
                  "%s is an address of this namespace's kernel, which would answer for it too "
                  "(RSTs of its own); use an address the kernel does not own, delete it "
                  "(ip addr del), or pass --kernel-guard to drop the kernel's RSTs for it "
-                 "with a scoped nftables rule", ip4_str(owned[0], a));
-        free(owned);
+                 "with a scoped nftables rule", addrset_first_str(&owned, a));
+        addrset_free(&owned);
         return -1;
     }
-    struct addrset only = {0};
-    for (int i = 0; i < n; i++)
-        addrset_add(&only, owned[i]);
-    free(owned);
-    int rc = kguard_nft_install(&only, NULL, err, errlen);
-    addrset_free(&only);
+    int rc = kguard_nft_install(&owned, NULL, err, errlen);
+    addrset_free(&owned);
     return rc;
 }
 
+/* ARP probes for the IPv4 addresses, DAD for the IPv6 ones: 1 when one is taken (a
+ * warning under --force), -1 on error or when one is taken. */
 static int probe_addresses(struct netio *nio, const struct resp_config *c, char *err, size_t errlen)
 {
     struct arp_probe_cfg pc = { .probes = 3, .interval_ms = c->probe_ms, .wait_ms = c->probe_ms };
-    uint32_t who;
-    uint8_t mac[6];
-    char e2[NETIO_ERRLEN] = "";
-    int rc = arp_probe(nio, &c->addrs, &pc, &who, mac, e2);
+    uint32_t who = 0;
+    uint8_t who6[16], mac[6];
+    char e2[NETIO_ERRLEN] = "", a[ADDR_STRLEN];
+    int rc = c->addrs.n ? arp_probe(nio, &c->addrs, &pc, &who, mac, e2) : 0;
+    bool v6 = false;
+    if (rc == 0 && c->addrs.n6) {
+        /* RFC 4862 §5.1: DupAddrDetectTransmits is 1 by default, RetransTimer 1 s; the
+         * same rounds as the ARP probe cover a lost frame and end sooner on a lab link */
+        rc = nd_dad(nio, &c->addrs, &pc, who6, mac, e2);
+        v6 = true;
+    }
     if (rc < 0) {
-        snprintf(err, errlen, "ARP probe failed: %s", e2);
+        snprintf(err, errlen, "%s failed: %s", v6 ? "DAD" : "ARP probe", e2);
         return -1;
     }
     if (rc == 1) {
-        char a[16];
         snprintf(err, errlen, "%s is already in use by %02x:%02x:%02x:%02x:%02x:%02x "
-                 "(RFC 5227 probe answered); pick another address or pass --force",
-                 ip4_str(who, a), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+                 "(%s); pick another address or pass --force",
+                 v6 ? ip6_str(who6, a) : ip4_str(who, a), mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+                 v6 ? "duplicate address detection, RFC 4862" : "RFC 5227 probe answered");
         return c->force ? 1 : -1;
     }
     return 0;
+}
+
+/* Tell the link the addresses are ours now: gratuitous ARP, unsolicited NA. */
+static void announce(struct netio *nio, const struct addrset *s, const uint8_t mac[6])
+{
+    if (s->n)
+        arp_announce(nio, s, mac);
+    if (s->n6)
+        nd_announce(nio, s, mac);
 }
 
 /* SIGINT, SIGTERM and SIGHUP stay blocked from here on: set-up is never cut short half-way
@@ -221,7 +232,7 @@ static bool link_changed(struct engine *e, struct netio *nio, const struct resp_
     if ((ch & LW_MAC) && !c->have_mac)
         memcpy(e->mac, nio->mac, 6);
     if ((ch & (LW_UP | LW_MAC)) && nio->lw.up && !c->no_probe)
-        arp_announce(nio, &c->addrs, e->mac);
+        announce(nio, &c->addrs, e->mac);
     return true;
 }
 
@@ -367,11 +378,12 @@ int respond_main(int argc, char **argv)
         fprintf(stderr, "rstcraft: warning: events written as they come (no buffer for stdout): "
                 "a slow reader will slow the answers\n");
     if (!c.no_probe)
-        arp_announce(&nio, &c.addrs, mac);
-    char a[16];
+        announce(&nio, &c.addrs, mac);
+    char a[ADDR_STRLEN];
     fprintf(stderr, "rstcraft: ready: %s %02x:%02x:%02x:%02x:%02x:%02x, %zu address%s from %s, "
             "profile %s (%s), default %s\n", c.iface, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
-            c.addrs.n, c.addrs.n == 1 ? "" : "es", ip4_str(c.addrs.v[0], a), prof->name, prof->os,
+            addrset_count(&c.addrs), addrset_count(&c.addrs) == 1 ? "" : "es",
+            addrset_first_str(&c.addrs, a), prof->name, prof->os,
             c.rules.dflt.mode->name);
     ran = true;
     code = run(&e, &nio, &c, &unblocked, sfd, err);

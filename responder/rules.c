@@ -59,14 +59,25 @@ int ruleset_add(struct ruleset *rs, const struct rule *r)
     return 0;
 }
 
-const struct rule *ruleset_match(const struct ruleset *rs, uint32_t addr, uint16_t port)
+/* v6: rules name IPv4 blocks or every address; only the latter take an IPv6 address */
+static const struct rule *match(const struct ruleset *rs, bool v6, uint32_t addr, uint16_t port)
 {
     for (size_t i = 0; i < rs->n; i++) {
         const struct rule *r = &rs->v[i];
-        if ((addr & r->mask) == r->addr && portset_has(&r->ports, port))
+        if ((v6 ? r->mask == 0 : (addr & r->mask) == r->addr) && portset_has(&r->ports, port))
             return r;
     }
     return &rs->dflt;
+}
+
+const struct rule *ruleset_match(const struct ruleset *rs, uint32_t addr, uint16_t port)
+{
+    return match(rs, false, addr, port);
+}
+
+const struct rule *ruleset_match6(const struct ruleset *rs, uint16_t port)
+{
+    return match(rs, true, 0, port);
 }
 
 /* Split a line (modified in place) into words; returns how many, at most max. */

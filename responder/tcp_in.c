@@ -23,10 +23,8 @@ void flow_release(struct engine *e, struct flow *fl)
 static void event_for_frame(struct engine *e, const struct frame *f, const struct rule *r,
                             enum ev_kind k, int out_flags)
 {
-    struct ev ev = ev_make(k);
-    ev.mode = r->mode->name;
-    ev.src = f->saddr; ev.sport = f->sport; ev.dst = f->daddr; ev.dport = f->dport;
-    ev.in_flags = f->flags; ev.in_len = (uint32_t)f->payload_len; ev.out_flags = out_flags;
+    struct ev ev = frame_ev(f, r, k);
+    ev.out_flags = out_flags;
     ev_emit(&e->ev, &ev);
 }
 
@@ -52,21 +50,16 @@ static void closed_port(struct engine *e, const struct frame *f, const struct ru
     stray(e, f, r, false);
 }
 
-static uint32_t rng_next(struct engine *e)
-{
-    e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
-    return (uint32_t)(e->rng >> 16);
-}
 
 static uint32_t isn_for(struct engine *e, const struct frame *f)
 {
     if (e->prof->isn == ISN_RANDOM)
-        return rng_next(e);
+        return engine_rand(e);
     /* secure_tcp_seq: keyed hash of the 4-tuple plus a clock ticking every 64 ns */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    return (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, f->dport, f->sport, 0) +
+    return (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), f->dport, f->sport, 0) +
            (uint32_t)(ns >> 6);
 }
 
@@ -110,8 +103,11 @@ static void negotiate(struct engine *e, struct flow *fl, const struct frame *f)
     /* secure_tcp_ts_off: keyed by the 4-tuple (or the host pair, per the profile) */
     uint16_t sp = p->ts_off_4tuple ? f->dport : 0, cp = p->ts_off_4tuple ? f->sport : 0;
     fl->ts_off = tsgen_offset(&a->ts, &e->gen, p->ts_hz, e->now_us,
-                              (uint32_t)siphash24_4tuple(e->isn_key, f->daddr, f->saddr, sp, cp, 0x7473));
-    fl->ip_id = (uint16_t)rng_next(e);
+                              (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), sp, cp, 0x7473));
+    fl->ip_id = (uint16_t)engine_rand(e);
+    /* one label on every segment of the connection (Linux: from sk_txhash) */
+    if (fl->v6)
+        fl->flowlabel = engine_label(e, p->fl6_flow, f);
 }
 
 void tcp_synack_first(struct engine *e, struct flow *fl)
@@ -126,11 +122,18 @@ void tcp_synack_first(struct engine *e, struct flow *fl)
     timer_arm(&e->ft, fl, TM_SYNACK, e->now_us + (uint64_t)e->prof->synack_rto_ms * 1000);
 }
 
+static struct flow *new_flow(struct engine *e, const struct frame *f)
+{
+    if (f->l3 == L3_IPV6)
+        return flow_new6(&e->ft, f->saddr6, f->sport, f->daddr6, f->dport);
+    return flow_new(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
+}
+
 static void listen_syn(struct engine *e, const struct frame *f, const struct rule *r)
 {
-    struct flow *fl = flow_new(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
+    struct flow *fl = new_flow(e, f);
     if (!fl && evict_half_open(e))
-        fl = flow_new(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
+        fl = new_flow(e, f);
     if (!fl)
         return;
     fl->rule = r;
@@ -163,7 +166,7 @@ static void listen_syn(struct engine *e, const struct frame *f, const struct rul
 
 static void no_flow(struct engine *e, const struct frame *f)
 {
-    const struct rule *r = ruleset_match(e->rules, f->daddr, f->dport);
+    const struct rule *r = engine_rule_for(e, f);
     switch (r->mode->kind) {
     case PORT_FILTERED:
         if ((f->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN)
@@ -486,13 +489,13 @@ static void forgotten(struct engine *e, struct flow *fl, const struct frame *f)
     }
     int out = tcp_send_reset_for(e, f);
     if (out >= 0)
-        event_for_frame(e, f, ruleset_match(e->rules, f->daddr, f->dport),
-                        EV_STALE_CONNECTION, out);
+        event_for_frame(e, f, engine_rule_for(e, f), EV_STALE_CONNECTION, out);
 }
 
 void tcp_input(struct engine *e, const struct frame *f)
 {
-    struct flow *fl = flow_lookup(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
+    struct flow *fl = f->l3 == L3_IPV6 ? flow_lookup6(&e->ft, f->saddr6, f->sport, f->daddr6, f->dport)
+                                       : flow_lookup(&e->ft, f->saddr, f->sport, f->daddr, f->dport);
     if (!fl) {
         no_flow(e, f);
         return;

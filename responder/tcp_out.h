@@ -21,6 +21,8 @@ int  tcp_send_reset_for(struct engine *e, const struct frame *f);
 /* The profile's answer sa to a segment that matches no connection (nmap's T2..T7 shapes;
  * for Linux the RFC 793 reset). Returns the flags sent, or -1 when sa says silence. */
 int  tcp_send_stray_answer(struct engine *e, const struct frame *f, const struct seg_answer *sa);
+/* The MSS we advertise on fl (the profile's, less 20 bytes over IPv6). */
+uint16_t tcp_our_mss(const struct engine *e, const struct flow *fl);
 /* Receive window we advertise now (unscaled bytes). */
 uint32_t tcp_rcv_window(const struct engine *e, const struct flow *fl);
 uint32_t tcp_tsval(const struct engine *e, const struct flow *fl);

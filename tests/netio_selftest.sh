@@ -173,11 +173,11 @@ for i in $(seq 50); do grep -q '^installed' "$TMP/k.out" 2>/dev/null && break; s
 sed 's/^/     /' "$TMP/k.out"
 check "kernel owns 198.18.0.10 (only)" grep -qx "kernel-owned: 198.18.0.10" "$TMP/k.out"
 T=$(sed -n 's/^installed \(.*\)/\1/p' "$TMP/k.out")
-check "table $T listed" grep -qx "table ip $T" <(inr nft list tables)
-inr nft list table ip "$T" | sed 's/^/     /'
+check "table $T listed" grep -qx "table inet $T" <(inr nft list tables)
+inr nft list table inet "$T" | sed 's/^/     /'
 check "rule: addresses, port ranges, RST drop" \
     grep -q 'ip saddr { 198.18.0.10, 198.18.0.20 } tcp sport { 80, 443, 8000-8100 } tcp flags & rst == rst drop' \
-    <(inr nft list table ip "$T")
+    <(inr nft list table inet "$T")
 JPID=$(pgrep -P "$K" -x rstcraft-janito || true)   # comm is cut to 15 characters
 check "janitor running ($JPID)" [ -n "$JPID" ]
 # the kernel's RST for a guarded port is dropped, for an unguarded one it is not
@@ -212,8 +212,8 @@ K=$!; PIDS+=("$K")
 for i in $(seq 50); do grep -q '^installed' "$TMP/k2.out" 2>/dev/null && break; sleep 0.1; done
 T=$(sed -n 's/^installed \(.*\)/\1/p' "$TMP/k2.out")
 check "no ports: addresses as a range, no sport match" \
-    grep -q 'ip saddr 198.18.0.10-198.18.0.12 tcp flags & rst == rst drop' <(inr nft list table ip "$T")
-inr nft list table ip "$T" | grep saddr | sed 's/^/     /'
+    grep -q 'ip saddr 198.18.0.10-198.18.0.12 tcp flags & rst == rst drop' <(inr nft list table inet "$T")
+inr nft list table inet "$T" | grep saddr | sed 's/^/     /'
 kill -TERM "$K"; wait "$K" 2>/dev/null
 sleep 0.3
 check "after SIGTERM the table is gone too" bash -c "! ip netns exec $R nft list tables | grep -q $T"

@@ -58,17 +58,44 @@ static inline unsigned long cl_num(const char *s, const char *what, unsigned lon
     return v;
 }
 
-static inline struct sockaddr_in cl_addr(const char *host, const char *port)
+/* An IPv4 or IPv6 socket address. */
+struct cl_sa {
+    union { struct sockaddr sa; struct sockaddr_in in; struct sockaddr_in6 in6; struct sockaddr_storage ss; } u;
+    socklen_t len;
+};
+
+static inline struct cl_sa cl_addr(const char *host, const char *port)
 {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)cl_num(port, "PORT", 65535));
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        fprintf(stderr, "HOST: expected an IPv4 address, got '%s'\n", host);
+    struct cl_sa a;
+    memset(&a, 0, sizeof a);
+    uint16_t p = htons((uint16_t)cl_num(port, "PORT", 65535));
+    if (inet_pton(AF_INET, host, &a.u.in.sin_addr) == 1) {
+        a.u.in.sin_family = AF_INET;
+        a.u.in.sin_port = p;
+        a.len = sizeof a.u.in;
+    } else if (inet_pton(AF_INET6, host, &a.u.in6.sin6_addr) == 1) {
+        a.u.in6.sin6_family = AF_INET6;
+        a.u.in6.sin6_port = p;
+        a.len = sizeof a.u.in6;
+    } else {
+        fprintf(stderr, "HOST: expected an IPv4 or IPv6 address, got '%s'\n", host);
         exit(2);
     }
-    return sa;
+    return a;
+}
+
+static inline int cl_port(const struct cl_sa *a)
+{
+    return ntohs(a->u.sa.sa_family == AF_INET6 ? a->u.in6.sin6_port : a->u.in.sin_port);
+}
+
+/* The address as text into buf (>= INET6_ADDRSTRLEN). */
+static inline const char *cl_host(const struct cl_sa *a, char *buf)
+{
+    bool v6 = a->u.sa.sa_family == AF_INET6;
+    inet_ntop(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)&a->u.in6.sin6_addr : (const void *)&a->u.in.sin_addr,
+              buf, INET6_ADDRSTRLEN);
+    return buf;
 }
 
 static inline void cl_timeo(int fd, int opt, unsigned ms)
@@ -80,9 +107,9 @@ static inline void cl_timeo(int fd, int opt, unsigned ms)
     }
 }
 
-static inline int cl_socket(void)
+static inline int cl_socket(const struct cl_sa *a)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(a->u.sa.sa_family, SOCK_STREAM, 0);
     if (fd == -1) {
         perror("socket");
         exit(3);
@@ -92,20 +119,21 @@ static inline int cl_socket(void)
 
 static inline int cl_local_port(int fd)
 {
-    struct sockaddr_in sa = { .sin_port = 0 };
-    socklen_t len = sizeof sa;
-    if (getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+    struct cl_sa a;
+    memset(&a, 0, sizeof a);
+    a.len = sizeof a.u;
+    if (getsockname(fd, &a.u.sa, &a.len) == -1)
         return -1;
-    return ntohs(sa.sin_port);
+    return cl_port(&a);
 }
 
 /* A blocking connect bounded by SO_SNDTIMEO, as the seed's client did (SO_RCVTIMEO does not
  * apply to connect). Returns 0 or an errno; EINPROGRESS means the bound was hit. */
-static inline int cl_connect_sndtimeo(int fd, const struct sockaddr_in *sa, unsigned ms)
+static inline int cl_connect_sndtimeo(int fd, const struct cl_sa *sa, unsigned ms)
 {
     if (ms)
         cl_timeo(fd, SO_SNDTIMEO, ms);
-    int r = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
+    int r = connect(fd, &sa->u.sa, sa->len);
     int e = r == 0 ? 0 : errno;
     if (ms)
         cl_timeo(fd, SO_SNDTIMEO, 0);
@@ -113,12 +141,12 @@ static inline int cl_connect_sndtimeo(int fd, const struct sockaddr_in *sa, unsi
 }
 
 /* Non-blocking connect + poll. Returns 0 or an errno; EINPROGRESS means the bound was hit. */
-static inline int cl_connect_poll(int fd, const struct sockaddr_in *sa, unsigned ms)
+static inline int cl_connect_poll(int fd, const struct cl_sa *sa, unsigned ms)
 {
     int fl = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     int e = 0;
-    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) == -1) {
+    if (connect(fd, &sa->u.sa, sa->len) == -1) {
         e = errno;
         if (e == EINPROGRESS) {
             struct pollfd p = { .fd = fd, .events = POLLOUT };

@@ -20,13 +20,13 @@ int main(int argc, char **argv)
         else if (strcmp(argv[4], "--sndtimeo") != 0)
             cl_die_usage(usage);
     }
-    struct sockaddr_in sa = cl_addr(argv[1], argv[2]);
+    struct cl_sa sa = cl_addr(argv[1], argv[2]);
     unsigned ms = (unsigned)cl_num(argv[3], "TIMEOUT_MS", 3600000);
     if (ms == 0)
         cl_die_usage(usage);
     signal(SIGPIPE, SIG_IGN);
 
-    int fd = cl_socket();
+    int fd = cl_socket(&sa);
     double t0 = cl_now_ms();
     int e = use_poll ? cl_connect_poll(fd, &sa, ms) : cl_connect_sndtimeo(fd, &sa, ms);
     double el = cl_now_ms() - t0;

@@ -12,13 +12,13 @@ int main(int argc, char **argv)
 {
     if (argc < 4 || argc > 5)
         cl_die_usage("hold_open HOST PORT SECONDS [CONNECT_TIMEOUT_MS]");
-    struct sockaddr_in sa = cl_addr(argv[1], argv[2]);
+    struct cl_sa sa = cl_addr(argv[1], argv[2]);
     unsigned secs = (unsigned)cl_num(argv[3], "SECONDS", 86400);
     unsigned cms = argc == 5 ? (unsigned)cl_num(argv[4], "CONNECT_TIMEOUT_MS", 3600000) : 2000;
     signal(SIGPIPE, SIG_IGN);
 
     struct cl_json j = { .n = 0 };
-    int fd = cl_socket();
+    int fd = cl_socket(&sa);
     double t0 = cl_now_ms();
     int ce = cl_connect_sndtimeo(fd, &sa, cms);
     double cel = cl_now_ms() - t0;

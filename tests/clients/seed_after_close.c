@@ -11,11 +11,11 @@ int main(int argc, char **argv)
 {
     if (argc != 3)
         cl_die_usage("seed_after_close HOST PORT");
-    struct sockaddr_in sa = cl_addr(argv[1], argv[2]);
+    struct cl_sa sa = cl_addr(argv[1], argv[2]);
     signal(SIGPIPE, SIG_IGN);
 
     struct cl_json j = { .n = 0 };
-    int fd = cl_socket();
+    int fd = cl_socket(&sa);
     double t0 = cl_now_ms();
     int ce = cl_connect_sndtimeo(fd, &sa, 2000);
     int sport = cl_local_port(fd);

@@ -14,7 +14,7 @@
 
 static long settle_ms;
 
-static int handle(int cfd, const struct sockaddr_in *peer)
+static int handle(int cfd, const struct cl_sa *peer)
 {
     char buf[4096];
     if (settle_ms)
@@ -25,14 +25,14 @@ static int handle(int cfd, const struct sockaddr_in *peer)
     double el = cl_now_ms() - t0;
     close(cfd);
 
-    char a[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &peer->sin_addr, a, sizeof a);
+    char a[INET6_ADDRSTRLEN];
+    cl_host(peer, a);
     struct cl_json j = { .n = 0 };
     cl_j_str(&j, "result", e ? "error" : "ok");
     cl_j_errno(&j, "errno", e);
     cl_j_int(&j, "read", (long)n);
     cl_j_str(&j, "peer", a);
-    cl_j_int(&j, "pport", ntohs(peer->sin_port));
+    cl_j_int(&j, "pport", cl_port(peer));
     cl_j_ms(&j, "elapsed_ms", el);
     cl_j_print(&j);
     return 0;
@@ -57,21 +57,21 @@ int main(int argc, char **argv)
         else
             cl_die_usage(usage);
     }
-    struct sockaddr_in sa = cl_addr(argv[1], argv[2]);
+    struct cl_sa sa = cl_addr(argv[1], argv[2]);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGCHLD, SIG_IGN);   /* no zombies from the per-connection children */
 
-    int lfd = cl_socket();
+    int lfd = cl_socket(&sa);
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) == -1 || listen(lfd, backlog) == -1) {
+    if (bind(lfd, &sa.u.sa, sa.len) == -1 || listen(lfd, backlog) == -1) {
         fprintf(stderr, "seed_server: %s:%s: %s\n", argv[1], argv[2], strerror(errno));
         return 3;
     }
     struct cl_json j = { .n = 0 };
     cl_j_str(&j, "result", "listening");
     cl_j_str(&j, "addr", argv[1]);
-    cl_j_int(&j, "port", ntohs(sa.sin_port));
+    cl_j_int(&j, "port", cl_port(&sa));
     cl_j_int(&j, "backlog", backlog);
     cl_j_print(&j);
 
@@ -80,9 +80,10 @@ int main(int argc, char **argv)
             pause();
     }
     for (;;) {
-        struct sockaddr_in peer = { .sin_port = 0 };
-        socklen_t len = sizeof peer;
-        int cfd = accept(lfd, (struct sockaddr *)&peer, &len);
+        struct cl_sa peer;
+        memset(&peer, 0, sizeof peer);
+        peer.len = sizeof peer.u;
+        int cfd = accept(lfd, &peer.u.sa, &peer.len);
         if (cfd == -1) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;

@@ -15,12 +15,12 @@ int main(int argc, char **argv)
     const char *usage = "seed_unread HOST PORT [BYTES]";
     if (argc < 3 || argc > 4)
         cl_die_usage(usage);
-    struct sockaddr_in sa = cl_addr(argv[1], argv[2]);
+    struct cl_sa sa = cl_addr(argv[1], argv[2]);
     size_t bytes = argc == 4 ? cl_num(argv[3], "BYTES", 1 << 24) : 5000;
     signal(SIGPIPE, SIG_IGN);
 
     struct cl_json j = { .n = 0 };
-    int fd = cl_socket();
+    int fd = cl_socket(&sa);
     double t0 = cl_now_ms();
     int ce = cl_connect_sndtimeo(fd, &sa, 2000);
     int sport = cl_local_port(fd);

@@ -51,14 +51,13 @@ def _skip_or_fail(reason):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def lab():
+def _lab(v6):
     reason = _why_not()
     if reason:
         _skip_or_fail(reason)
     lab_ = labmod.Lab(f"rc{os.getpid()}")
     try:
-        lab_.up()
+        lab_.up(v6=v6)
     except BaseException:
         lab_.down()
         raise
@@ -67,3 +66,14 @@ def lab():
     finally:
         lab_.down()
         labmod.remove_tmp(lab_.tmp)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    yield from _lab(False)
+
+
+@pytest.fixture(scope="module")
+def lab6():
+    """The same lab with IPv6 on the client and kernel hosts (scripts/lab up --v6)."""
+    yield from _lab(True)

@@ -26,6 +26,10 @@ LAB = REPO / "scripts" / "lab"
 CLIENT_IP = "198.18.0.1"
 KERNEL_IP = "198.18.0.2"
 RESP_IP = "198.18.0.10"
+# scripts/lab up --v6 (RFC 5180's 2001:2::/48)
+CLIENT_IP6 = "2001:2::1"
+KERNEL_IP6 = "2001:2::2"
+RESP_IP6 = "2001:2::10"
 
 # Processes and labs alive right now, for the emergency cleanup.
 _procs = set()
@@ -100,13 +104,14 @@ class Lab:
             _tmpdirs.add(self.tmp)
 
     # --- lifecycle ---
-    def up(self):
+    def up(self, v6=False):
         # A stale lab carrying our pid can only be ours: remove it first.
         subprocess.run([str(LAB), "down", self.id], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
         with _lock:
             _labs.add(self.id)
-        r = subprocess.run([str(LAB), "up", self.id], capture_output=True, text=True)
+        r = subprocess.run([str(LAB), "up", self.id] + (["--v6"] if v6 else []),
+                           capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"scripts/lab up {self.id} failed: {r.stderr.strip()}")
         self.client_mac = self.mac("c", "c0")

@@ -223,16 +223,17 @@ static int cmd_kguard(int argc, char **argv)
     if (load_addrs(&s, argv[0]) != 0)
         return 2;
     char err[512];
-    uint32_t owned[64];
-    int n = kguard_kernel_owned(&s, owned, 64, err);
-    if (n < 0)
+    struct addrset owned = {0};
+    if (kguard_kernel_owned(&s, &owned, err) < 0)
         return die("kguard", err);
     printf("kernel-owned:");
-    for (int i = 0; i < n; i++) {
-        char a[16];
-        printf(" %s", ip4_str(owned[i], a));
-    }
+    char a[ADDR_STRLEN];
+    for (size_t i = 0; i < owned.n; i++)
+        printf(" %s", ip4_str(owned.v[i], a));
+    for (size_t i = 0; i < owned.n6; i++)
+        printf(" %s", ip6_str(owned.v6[i].b, a));
     printf("\n");
+    addrset_free(&owned);
     static struct portset ps;
     if (ports_spec && portset_parse(&ps, ports_spec, err, sizeof err) != 0)
         return die("kguard", err);

@@ -182,6 +182,51 @@ static void test_add_has(void **state)
     assert_false(addrset_has(&s, 1));
 }
 
+static void test_ipv6(void **state)
+{
+    (void)state;
+    struct addrset s = {0};
+    char err[128], buf[ADDR_STRLEN];
+    static const uint8_t a10[16] = { 0x20, 0x01, 0, 2, [15] = 0x10 };
+    static const uint8_t a1ff[16] = { 0x20, 0x01, 0, 2, [14] = 1, [15] = 0xff };
+    assert_int_equal(addrset_parse(&s, "198.18.0.10,2001:2::10,2001:2::100/120", err, sizeof err), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.n6, 257);
+    assert_int_equal(addrset_count(&s), 258);
+    assert_true(addrset_has6(&s, a10));
+    assert_true(addrset_has6(&s, a1ff));
+    uint8_t a200[16];
+    memcpy(a200, a1ff, 16);
+    a200[14] = 2; a200[15] = 0;
+    assert_false(addrset_has6(&s, a200));
+    assert_true(addrset_has(&s, IP(198, 18, 0, 10)));
+    /* host bits under the prefix are cleared, an overlap adds nothing twice, a carry
+     * crosses a byte */
+    assert_int_equal(addrset_parse(&s, "2001:2::1ff/127", err, sizeof err), 0);
+    assert_int_equal(s.n6, 257);
+    assert_int_equal(addrset_parse(&s, "2001:2::ff/128", err, sizeof err), 0);
+    assert_int_equal(s.n6, 258);
+    assert_string_equal(ip6_str(s.v6[0].b, buf), "2001:2::10");
+    assert_string_equal(ip6_str(s.v6[1].b, buf), "2001:2::ff");
+    assert_string_equal(addrset_first_str(&s, buf), "198.18.0.10");
+    addrset_free(&s);
+    assert_int_equal(addrset_parse(&s, "2001:2::10", err, sizeof err), 0);
+    assert_string_equal(addrset_first_str(&s, buf), "2001:2::10");
+    /* a block past 2^20 addresses, bad prefixes and addresses: one message, nothing added */
+    assert_int_equal(addrset_parse(&s, "2001:2::/64", err, sizeof err), -1);
+    assert_non_null(strstr(err, "/108"));
+    assert_int_equal(addrset_parse(&s, "2001:2::/129", err, sizeof err), -1);
+    assert_non_null(strstr(err, "/0../128"));
+    assert_int_equal(addrset_parse(&s, "2001:2::/012", err, sizeof err), -1);
+    assert_int_equal(addrset_parse(&s, "2001:2:::1", err, sizeof err), -1);
+    assert_non_null(strstr(err, "bad address"));
+    assert_int_equal(addrset_parse(&s, "2001:2::20,2001:zz::1", err, sizeof err), -1);
+    assert_int_equal(s.n6, 1);
+    assert_int_equal(addrset_parse(&s, "2001:2::/108", err, sizeof err), 0);
+    assert_int_equal(s.n6, 1u << 20);
+    addrset_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_bad_leaves_set_alone),
         cmocka_unit_test(test_long_item),
         cmocka_unit_test(test_add_has),
+        cmocka_unit_test(test_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -262,7 +262,7 @@ static void test_nd(void **state)
     assert_int_equal(f.daddr6[0], 0xff);
     assert_int_equal(f.daddr6[13], 0xab);
     assert_true(l4_ok(&f));
-    len = build_na6(buf, sizeof buf, SMAC, DMAC, tgt, src);
+    len = build_na6(buf, sizeof buf, SMAC, DMAC, tgt, src, ND_NA_SOLICITED | ND_NA_OVERRIDE, true);
     pkt_parse(&f, buf, len);
     assert_int_equal(f.icmp_type, 136);
     assert_memory_equal(f.saddr6, tgt, 16);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "csum.h"
 #include "engine.h"
 #include "mode.h"
 #include "reply.h"
@@ -761,6 +762,99 @@ static void test_probe_answer_seq_ack_rules(void **st)
     fx_free(x);
 }
 
+/* ---- IPv6: the same engine, the same events, IPv6 segments out ---- */
+static const uint8_t CLI6[16] = { 0x20, 0x01, 0, 2, [15] = 0x01 };
+static const uint8_t SRV6[16] = { 0x20, 0x01, 0, 2, [15] = 0x10 };
+
+static void send_seg6(struct fx *x, uint16_t sport, uint8_t flags, uint32_t seq, uint32_t ack,
+                      const void *data, size_t len)
+{
+    static const uint8_t syn_opts[] = { 2, 4, 5, 0xa0, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 10 };
+    struct tmpl_tcp6 t6;
+    char err[256];
+    assert_int_equal(tmpl_tcp6_init(&t6, cmac, smac, err), 0);
+    struct ip6_hdr_spec ip = { .saddr = CLI6, .daddr = SRV6, .hlim = 64, .flowlabel = 0x12345 };
+    bool syn = flags & TH_SYN;
+    struct tcp_spec tcp = { .sport = sport, .dport = 80, .seq = seq, .ack = ack, .flags = flags,
+                            .win = client_win, .opts = syn ? syn_opts : NULL,
+                            .optlen = syn ? sizeof syn_opts : 0 };
+    size_t n = tmpl_tcp6_build(&t6, x->frame, sizeof x->frame, cmac, smac, &ip, &tcp, data, len);
+    assert_true(n > 0);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    x->e.now_us = mono_us();
+    engine_rx(&x->e, &x->f);
+}
+
+static struct frame out6(int i)
+{
+    struct frame f;
+    assert_true(i < rec.n);
+    assert_int_equal(pkt_parse(&f, rec.buf[i], rec.len[i]), PKT_OK);
+    assert_int_equal(f.l3, L3_IPV6);
+    assert_int_equal(f.l4, L4_TCP);
+    assert_memory_equal(f.saddr6, SRV6, 16);
+    assert_memory_equal(f.daddr6, CLI6, 16);
+    assert_memory_equal(f.eth_dst, cmac, 6);
+    assert_int_equal(f.ttl, 64);             /* hop limit */
+    assert_int_equal(f.tos, 0);              /* traffic class */
+    assert_int_equal(f.ip_hlen, 40);
+    /* the TCP checksum over the IPv6 pseudo-header sums to zero */
+    uint32_t s = csum_pseudo6(f.saddr6, f.daddr6, 6, (uint32_t)f.l4_len);
+    assert_int_equal(csum_fold(csum_partial(f.data + f.l4_off, f.l4_len, s)), 0);
+    return f;
+}
+
+static void test_ipv6_flow(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    assert_int_equal(addrset_add6(&x->as, SRV6), 0);
+    send_seg6(x, 41000, TH_SYN, 5000, 0, NULL, 0);
+    assert_int_equal(rec.n, 1);
+    struct frame sa = out6(0);
+    assert_int_equal(sa.flags, TH_SYN | TH_ACK);
+    assert_int_equal(sa.ack, 5001);
+    assert_true(sa.opt.has_mss);
+    assert_int_equal(sa.opt.mss, 1440);      /* 1460 less the longer IPv6 header */
+    uint32_t label = sa.flowlabel;
+    /* the IPv4 flow of the same ports is another flow */
+    assert_null(flow_lookup(&x->e.ft, CLI, 41000, SRV, 80));
+    struct flow *fl = flow_lookup6(&x->e.ft, CLI6, 41000, SRV6, 80);
+    assert_non_null(fl);
+    assert_true(fl->v6);
+    send_seg6(x, 41000, TH_ACK, 5001, sa.seq + 1, NULL, 0);
+    assert_int_equal(fl->state, ST_ESTABLISHED);
+    send_seg6(x, 41000, TH_ACK | TH_FIN, 5001, sa.seq + 1, NULL, 0);
+    assert_true(rec.n >= 2);
+    struct frame a = out6(rec.n - 1);
+    assert_int_equal(a.ack, 5002);
+    assert_int_equal(a.flowlabel, label);    /* one label for the whole connection */
+    fx_free(x);
+}
+
+static void test_ipv6_closed_port(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("rst", NULL);
+    assert_int_equal(addrset_add6(&x->as, SRV6), 0);
+    send_seg6(x, 41001, TH_SYN, 7000, 0, NULL, 0);
+    send_seg6(x, 41001, TH_SYN, 7000, 0, NULL, 0);
+    send_seg6(x, 41002, TH_ACK, 7000, 99, NULL, 0);
+    assert_int_equal(rec.n, 3);
+    struct frame r1 = out6(0), r2 = out6(1), r3 = out6(2);
+    assert_int_equal(r1.flags, TH_RST | TH_ACK);
+    assert_int_equal(r1.seq, 0);
+    assert_int_equal(r1.ack, 7001);
+    assert_int_equal(r1.win, 0);
+    assert_int_equal(r1.payload_len, 0);
+    /* no socket: the label is a hash of the addresses and ports, the same each time */
+    assert_int_equal(r1.flowlabel, r2.flowlabel);
+    assert_int_equal(r3.flags, TH_RST);
+    assert_int_equal(r3.seq, 99);
+    assert_int_equal(x->e.ft.used, 0);      /* no flow stays behind */
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -788,6 +882,8 @@ int main(void)
         cmocka_unit_test(test_reply_segments),
         cmocka_unit_test(test_unread_reply_then_reset),
         cmocka_unit_test(test_idle_close_stale),
+        cmocka_unit_test(test_ipv6_flow),
+        cmocka_unit_test(test_ipv6_closed_port),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
