@@ -3,7 +3,9 @@
 #ifndef RSTCRAFT_CLI_H
 #define RSTCRAFT_CLI_H
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* After getopt_long returned ':' or '?' (opterr = 0): the message in err, e.g.
@@ -19,6 +21,10 @@ int cli_ifname(const char *s, char *err, size_t errlen);
 
 /* s as a JSON string, quotes included: '"' and '\\' escaped, control characters as \\u00XX. */
 void cli_json_str(FILE *f, const char *s);
+
+/* Decimal digits only, no sign, no space, no overflow (the responder's numbers: ports,
+ * mode parameters, options). */
+bool parse_u64(const char *s, uint64_t *out);
 
 /* SIGINT and SIGTERM call fn (which should only set a flag). */
 void cli_on_stop(void (*fn)(int));

@@ -21,6 +21,11 @@ const struct mode_param open_param_echo = {
     .name = "echo", .help = "echo received data back", .finish = echo_finish,
 };
 
+/* unread's (its table declares it); defined here, below unread, as open reads it too */
+const struct mode_param unread_param_read_wait = {
+    .name = "read-wait", .metavar = "MS", .unit = "milliseconds", .lo = 0, .hi = 600000,
+    .dflt = 20, .help = "read once data has been quiet for MS without PSH",
+};
 static const struct mode_param *const open_params[] = { &open_param_echo, NULL };
 static const struct mode_param *const open_uses[] = { &unread_param_read_wait, REPLY_PARAMS, NULL };
 

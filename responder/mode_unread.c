@@ -14,10 +14,6 @@ static const struct mode_param read_param = {
     .name = "read", .metavar = "BYTES", .unit = "bytes", .lo = 1, .hi = 1u << 30,
     .dflt = 4096, .help = "the application reads BYTES once",
 };
-const struct mode_param unread_param_read_wait = {
-    .name = "read-wait", .metavar = "MS", .unit = "milliseconds", .lo = 0, .hi = 600000,
-    .dflt = 20, .help = "read once data has been quiet for MS without PSH",
-};
 static const struct mode_param *const unread_params[] = { &read_param, &unread_param_read_wait, NULL };
 static const struct mode_param *const unread_uses[] = { REPLY_PARAMS, NULL };
 
