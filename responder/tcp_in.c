@@ -12,20 +12,12 @@
 
 static const struct mode_ops *mode_of(const struct flow *fl) { return fl->rule->mode; }
 
-void flow_release(struct engine *e, struct flow *fl)
-{
-    const struct mode_ops *m = mode_of(fl);
-    if (m->on_release)
-        m->on_release(e, fl->rule, fl);
-    flow_del(&e->ft, fl);
-}
-
 static void event_for_frame(struct engine *e, const struct frame *f, const struct rule *r,
                             enum ev_kind k, int out_flags)
 {
     struct ev ev = frame_ev(f, r, k);
     ev.out_flags = out_flags;
-    ev_emit(&e->ev, &ev);
+    e->hook.event(e, &ev);
 }
 
 /* A segment that matches no connection and opens none: the profile says what such a
@@ -70,7 +62,7 @@ static bool evict_half_open(struct engine *e)
     struct flow *old = timer_peek(&e->ft);
     if (!old || (old->state != ST_SYN_RCVD && old->state != ST_SYN_PENDING))
         return false;
-    engine_event(e, old, EV_TABLE_FULL, -1, 0, -1);
+    tcp_event(e, old, EV_TABLE_FULL, -1, 0, -1);
     flow_release(e, old);
     return true;
 }
@@ -118,7 +110,7 @@ void tcp_synack_first(struct engine *e, struct flow *fl)
     struct ev ev = flow_ev(fl, EV_SYNACK);
     ev.out_flags = TH_SYN | TH_ACK;
     ev.delay_ms = (double)(fl->synack_us - fl->syn_us) / 1000.0;
-    ev_emit(&e->ev, &ev);
+    e->hook.event(e, &ev);
     timer_arm(&e->ft, fl, TM_SYNACK, e->now_us + (uint64_t)e->prof->synack_rto_ms * 1000);
 }
 
@@ -204,7 +196,7 @@ static void in_syn_pending(struct engine *e, struct flow *fl, const struct frame
     /* the SYN-ACK is still held back: a retransmitted SYN changes nothing; an RST at
      * RCV.NXT withdraws the connection */
     if ((f->flags & TH_RST) && f->seq == fl->rcv_nxt) {
-        engine_event(e, fl, EV_PEER_RESET, f->flags, 0, -1);
+        tcp_event(e, fl, EV_PEER_RESET, f->flags, 0, -1);
         flow_release(e, fl);
     }
 }
@@ -232,7 +224,7 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
         struct ev ev = flow_ev(fl, EV_CLIENT_ABORT);
         ev.in_flags = fl_flags; ev.out_flags = out;
         ev.delay_ms = (double)(fl->synack_us - fl->syn_us) / 1000.0;
-        ev_emit(&e->ev, &ev);
+        e->hook.event(e, &ev);
         flow_release(e, fl);
         return;
     }
@@ -241,14 +233,14 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
     if (f->ack != fl->iss + 1) {
         /* an ACK of something we never sent: RST with SEQ = SEG.ACK */
         int out = tcp_send_reset_for(e, f);
-        engine_event(e, fl, EV_UNKNOWN_FLOW, fl_flags, (uint32_t)f->payload_len, out);
+        tcp_event(e, fl, EV_UNKNOWN_FLOW, fl_flags, (uint32_t)f->payload_len, out);
         return;
     }
     const struct mode_ops *m = mode_of(fl);
     if (m->on_established && !m->on_established(e, fl->rule, fl)) {
         /* accept queue overflow with tcp_abort_on_overflow: the final ACK gets RST */
         int out = tcp_send_reset_for(e, f);
-        engine_event(e, fl, EV_BACKLOG_RESET, fl_flags, (uint32_t)f->payload_len, out);
+        tcp_event(e, fl, EV_BACKLOG_RESET, fl_flags, (uint32_t)f->payload_len, out);
         flow_release(e, fl);
         return;
     }
@@ -257,7 +249,7 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
     fl->snd_una = f->ack;
     fl->snd_wnd = (uint32_t)f->win << fl->snd_wscale;
     reply_established(e, fl);
-    engine_event(e, fl, EV_HANDSHAKE, fl_flags, (uint32_t)f->payload_len, -1);
+    tcp_event(e, fl, EV_HANDSHAKE, fl_flags, (uint32_t)f->payload_len, -1);
     if (f->payload_len || (fl_flags & TH_FIN))
         synchronized(e, fl, f);
 }
@@ -269,7 +261,7 @@ void tcp_synack_again(struct engine *e, struct flow *fl, int in_flags)
     ev.in_flags = in_flags;
     ev.out_flags = TH_SYN | TH_ACK;
     ev.rtx = fl->rtx;
-    ev_emit(&e->ev, &ev);
+    e->hook.event(e, &ev);
 }
 
 static void ofo_add(struct flow *fl, uint32_t l, uint32_t r)
@@ -365,17 +357,17 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
     if (flags & TH_RST) {
         /* RFC 5961 §3.2: only an exact RCV.NXT resets; in-window otherwise draws a challenge */
         if (f->seq == fl->rcv_nxt) {
-            engine_event(e, fl, EV_PEER_RESET, flags, 0, -1);
+            tcp_event(e, fl, EV_PEER_RESET, flags, 0, -1);
             flow_release(e, fl);
         } else {
             tcp_send_ack(e, fl);
-            engine_event(e, fl, EV_CHALLENGE_ACK, flags, 0, TH_ACK);
+            tcp_event(e, fl, EV_CHALLENGE_ACK, flags, 0, TH_ACK);
         }
         return;
     }
     if (flags & TH_SYN) {
         tcp_send_ack(e, fl);   /* RFC 5961 §4 */
-        engine_event(e, fl, EV_CHALLENGE_ACK, flags, (uint32_t)f->payload_len, TH_ACK);
+        tcp_event(e, fl, EV_CHALLENGE_ACK, flags, (uint32_t)f->payload_len, TH_ACK);
         return;
     }
     if (!(flags & TH_ACK))
@@ -387,7 +379,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
     uint32_t una = fl->snd_una;
     process_ack(e, fl, f);
     if (fl->state == ST_LAST_ACK && fl->app_closed && f->ack == fl->snd_nxt) {
-        engine_event(e, fl, EV_PEER_CLOSE, flags, 0, -1);
+        tcp_event(e, fl, EV_PEER_CLOSE, flags, 0, -1);
         flow_release(e, fl);
         return;
     }
@@ -404,7 +396,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
             /* our side is closed for reading: new data resets (RFC 1122 4.2.2.13;
              * tcp_rcv_state_process TCPABORTONDATA, then tcp_v4_send_reset) */
             int out = tcp_send_reset_for(e, f);
-            engine_event(e, fl, EV_DATA_AFTER_CLOSE, flags, len, out);
+            tcp_event(e, fl, EV_DATA_AFTER_CLOSE, flags, len, out);
             flow_release(e, fl);
             return;
         }
