@@ -1,13 +1,13 @@
 /* libFuzzer target, stateful: the input is a program of steps driven into the real engine
  * (every mode at once, one port each, a small flow table) through its recording send hook:
- * valid handshakes, data, FINs and RSTs of several flows, mutated copies of them, random
- * frames, and timer ticks between them.
+ * valid handshakes, data, FINs and RSTs of several flows (half of them over IPv6), mutated
+ * copies of them, random frames, and timer ticks between them.
  *
  * Invariants, checked after every step:
  *   - the flow table stays within its size;
  *   - every frame sent parses (pkt_parse) with no error, comes from our MAC, and is sent
- *     only for an address we own (IPv4 source, ARP sender);
- *   - IPv4 total length fits the frame, and the IP, TCP and ICMP checksums verify;
+ *     only for an address we own (IPv4 or IPv6 source, ARP sender);
+ *   - the IP length fits the frame, and the IP, TCP, ICMP and ICMPv6 checksums verify;
  *   - a RST is never answered with a RST. */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define OWNED   0xc612000au   /* 198.18.0.10 */
 #define FOREIGN 0xc6120063u   /* 198.18.0.99: nobody's here */
 #define CLIENT0 0xc6120001u   /* 198.18.0.1 .. .4 */
+static const uint8_t owned6[16] = { 0x20, 0x01, 0, 2, [15] = 0x10 };    /* 2001:2::10 */
+static const uint8_t foreign6[16] = { 0x20, 0x01, 0, 2, [15] = 0x63 };  /* 2001:2::63 */
 #define MAX_FLOWS 16
 #define NFLOWS 6
 #define MAX_OUT 256
@@ -55,6 +57,8 @@ static int record(void *ctx, const uint8_t *frame, size_t len)
 }
 
 struct cflow {
+    bool     v6;
+    uint8_t  saddr6[16], daddr6[16];
     uint32_t saddr, daddr;
     uint16_t sport, dport;
     uint32_t seq, peer;   /* our next sequence number; the responder's, as last seen */
@@ -91,6 +95,16 @@ static void check_out(const struct engine *e, bool in_rst)
                 abort();
             continue;
         }
+        if (f.l3 == L3_IPV6) {
+            if (!addrset_has6(e->addrs, f.saddr6) || f.ip_totlen != out.len[i] - f.l3_off)
+                abort();
+            if ((f.l4 == L4_TCP || f.l4 == L4_ICMP6) &&
+                !verify_sum(b + f.l4_off, f.l4_len, csum_pseudo6(f.saddr6, f.daddr6, f.proto, (uint32_t)f.l4_len)))
+                abort();
+            if (in_rst && f.l4 == L4_TCP && (f.flags & TH_RST))
+                abort();
+            continue;
+        }
         if (f.l3 != L3_IPV4 || !addrset_has(e->addrs, f.saddr))
             abort();
         if (f.ip_totlen > out.len[i] - f.l3_off ||
@@ -120,10 +134,13 @@ static void learn(struct cflow *fl, int nfl)
         if (pkt_parse(&f, out.buf[i], out.len[i]) != PKT_OK || f.l4 != L4_TCP)
             continue;
         for (int k = 0; k < nfl; k++)
-            if (fl[k].saddr == f.daddr && fl[k].sport == f.dport && fl[k].dport == f.sport)
+            if (fl[k].v6 == (f.l3 == L3_IPV6) && fl[k].sport == f.dport && fl[k].dport == f.sport &&
+                (fl[k].v6 ? memcmp(fl[k].saddr6, f.daddr6, 16) == 0 : fl[k].saddr == f.daddr))
                 fl[k].peer = f.seq + ((f.flags & TH_SYN) ? 1 : 0) + (uint32_t)f.payload_len;
     }
 }
+
+static struct tmpl_tcp6 t6;
 
 static size_t segment(const struct tmpl_tcp4 *t, uint8_t *buf, size_t cap, const struct cflow *c,
                       uint8_t flags, uint32_t seq, uint32_t ack, const uint8_t *payload, size_t plen)
@@ -134,6 +151,10 @@ static size_t segment(const struct tmpl_tcp4 *t, uint8_t *buf, size_t cap, const
     struct tcp_spec tcp = { .sport = c->sport, .dport = c->dport, .seq = seq, .ack = ack,
                             .flags = flags, .win = 64240, .opts = syn ? syn_opts : NULL,
                             .optlen = syn ? sizeof syn_opts : 0 };
+    if (c->v6) {
+        struct ip6_hdr_spec ip6 = { .saddr = c->saddr6, .daddr = c->daddr6, .hlim = 64 };
+        return tmpl_tcp6_build(&t6, buf, cap, their_mac, our_mac, &ip6, &tcp, payload, plen);
+    }
     return tmpl_tcp4_build(t, buf, cap, their_mac, our_mac, &ip, &tcp, payload, plen);
 }
 
@@ -148,7 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ready) {
         ruleset_init(&rs);
         if (ruleset_load_buf(&rs, "fuzz", rules, sizeof rules - 1, err, sizeof err) != 0 ||
-            addrset_add(&owned, OWNED) != 0 || tmpl_tcp4_init(&t, their_mac, our_mac, err) != 0)
+            addrset_add(&owned, OWNED) != 0 || addrset_add6(&owned, owned6) != 0 ||
+            tmpl_tcp4_init(&t, their_mac, our_mac, err) != 0 || tmpl_tcp6_init(&t6, their_mac, our_mac, err) != 0)
             abort();
         ready = true;
     }
@@ -164,10 +186,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     e.now_us = 1000000000ull;
 
     struct cflow fl[NFLOWS];
-    for (int k = 0; k < NFLOWS; k++)
-        fl[k] = (struct cflow){ .saddr = CLIENT0 + (uint32_t)(k % 4), .daddr = OWNED,
+    for (int k = 0; k < NFLOWS; k++) {
+        fl[k] = (struct cflow){ .v6 = k & 1, .saddr = CLIENT0 + (uint32_t)(k % 4), .daddr = OWNED,
                                 .sport = (uint16_t)(40000 + k), .dport = (uint16_t)(80 + k),
                                 .seq = 1000u * (uint32_t)(k + 1) };
+        memcpy(fl[k].saddr6, owned6, 16);
+        fl[k].saddr6[15] = (uint8_t)(1 + k % 4);          /* 2001:2::1 .. ::4 */
+        memcpy(fl[k].daddr6, owned6, 16);
+    }
     struct input in = { data, size };
     uint8_t frame[FRAME_MAX], payload[256];
     memset(payload, 'x', sizeof payload);
@@ -181,6 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 0:   /* a new connection attempt, to any of the ports and now and then elsewhere */
             c->dport = (uint16_t)(80 + (arg >> 3) % 9);
             c->daddr = (arg & 0x80) && (op & 0x80) ? FOREIGN : OWNED;
+            memcpy(c->daddr6, (arg & 0x80) && (op & 0x80) ? foreign6 : owned6, 16);
             c->sport++;
             len = segment(&t, frame, sizeof frame, c, TH_SYN, c->seq, 0, NULL, 0);
             break;

@@ -5,6 +5,8 @@ and ARP junk. Run inside the client namespace:
 
     malformed_frames.py IFACE TARGET_IP [--mac MAC] [--count N] [--seed S]
 
+An IPv6 TARGET_IP (--mac then needed) gets IPv6 junk instead (Gen6).
+
 Without --mac the target's MAC is learnt with an ARP request. Source addresses stay away
 from the lab's real hosts and the responder's range (198.18.0.1-30) except in well-formed
 TCP, so ARP junk cannot poison anyone's cache. Prints one JSON line: what was sent."""
@@ -204,6 +206,119 @@ class Gen:
              "other_ip", "odd_addresses", "bad_checksums", "random_bytes"]
 
 
+class Gen6(Gen):
+    """The same for an IPv6 target: extension header chains that lie, a hop-by-hop header
+    out of place, truncated ICMPv6 and neighbour discovery, fragments, lying payload
+    lengths, TCP headers that lie, odd addresses. Sources stay in 2001:2:0:1::/64, away
+    from the lab's hosts."""
+
+    def src6(self):
+        return f"2001:2:0:1::{self.r.randint(1, 0xffff):x}"
+
+    def v6(self, nh, body, plen=None, src=None, dst=None, hlim=None):
+        r = self.r
+        hdr = IPv6(src=src or self.src6(), dst=dst or self.target, nh=nh,
+                   hlim=hlim if hlim is not None else r.choice([1, 64, 255]),
+                   plen=len(body) if plen is None else plen, tc=r.getrandbits(8), fl=r.getrandbits(20))
+        return self.eth(0x86DD) + bytes(hdr)[:40] + body
+
+    def tcp6(self, flags=None):
+        r = self.r
+        t = TCP(sport=r.randint(1, 65535), dport=r.choice([80, 81, r.randint(1, 65535)]),
+                seq=r.getrandbits(32), ack=r.getrandbits(32),
+                flags=flags if flags is not None else r.choice(["S", "A", "PA", "F", "R", "SF", ""]),
+                options=r.choice([[], [("MSS", 1440)], [("NOP", None), ("WScale", 7)]]))
+        return bytearray(bytes(t) + bytes(r.getrandbits(8) for _ in range(r.choice([0, 1, 50]))))
+
+    def ext(self, nh, length_units=None, fill=None):
+        """One extension header (hop-by-hop, routing, destination options) before nh."""
+        r = self.r
+        n = length_units if length_units is not None else r.randint(0, 3)
+        body = fill if fill is not None else bytes(r.getrandbits(8) for _ in range(n * 8 + 6))
+        return bytes([nh, n]) + body[: n * 8 + 6].ljust(n * 8 + 6, b"\x01")
+
+    def ext_chain_lies(self):
+        r = self.r
+        tcp = bytes(self.tcp6("S"))
+        chain, nh = tcp, 6
+        for _ in range(r.randint(1, 12)):
+            kind = r.choice([0, 43, 60, 60, 51, 135])
+            chain = self.ext(nh) + chain
+            nh = kind
+        chain = bytearray(chain)
+        how = r.randint(0, 3)
+        if how == 0:                          # a length past the packet
+            chain[1] = r.randint(10, 255)
+        elif how == 1:                        # the chain cut short
+            chain = chain[: r.randint(0, len(chain))]
+        elif how == 2:                        # a next header that loops back to itself
+            chain[0] = nh
+        return self.v6(nh, bytes(chain), plen=r.choice([None, None, len(chain) + 100, 8]))
+
+    def hbh_out_of_place(self):
+        # RFC 8200 §4.1: hop-by-hop only right after the IPv6 header; here after a
+        # destination options header or twice, then a SYN to the target
+        tcp = bytes(self.tcp6("S"))
+        chain = self.ext(0) + self.ext(6) if self.r.random() < 0.5 else self.ext(0) + self.ext(0) + self.ext(6)
+        return self.v6(60, chain + tcp)
+
+    def icmp6_truncated(self):
+        r = self.r
+        t = r.choice([128, 129, 135, 136, 1, 2, 3, 4, 133, 134, 137])
+        body = bytes([t, r.choice([0, 0, 1, 255])]) + bytes(2) + bytes(r.getrandbits(8) for _ in range(4))
+        if t in (135, 136):
+            tgt = socket.inet_pton(socket.AF_INET6, self.target)
+            opt = bytes([r.choice([1, 2, 0, 14]), r.choice([0, 1, 2, 255])]) + mac_bytes(self.src)
+            body += tgt + opt
+        body = body[: r.randint(0, len(body))]
+        dst = r.choice([self.target, self.target, "ff02::1", "ff02::1:ff00:10"])
+        src = r.choice([self.src6(), "::", "fe80::1"])
+        return self.v6(58, body, src=src, dst=dst, hlim=r.choice([255, 255, 64]),
+                       plen=r.choice([None, None, len(body) + 8, max(len(body) - 3, 0)]))
+
+    def fragment6(self):
+        r = self.r
+        tcp = bytes(self.tcp6("S"))
+        off = r.choice([0, 0, 1, 8, 8191])
+        m = r.choice([0, 1])
+        frag = struct.pack("!BBHI", 6, 0, (off << 3) | m, r.getrandbits(32))
+        body = frag + tcp[: r.choice([len(tcp), 8, 3, 0])]
+        if r.random() < 0.3:
+            body = frag + frag + tcp          # a fragment header twice
+        return self.v6(44, body)
+
+    def plen_lies(self):
+        tcp = bytes(self.tcp6())
+        return self.v6(6, tcp, plen=self.r.choice([0, 1, 19, len(tcp) + 1, 1500, 65535]))
+
+    def tcp6_lies(self):
+        r = self.r
+        t = self.tcp6()
+        how = r.randint(0, 2)
+        if how == 0:
+            t[12] = (r.choice([0, 1, 4, 15]) << 4) | (t[12] & 15)     # data offset
+        elif how == 1:                                               # an option past the header
+            t = t[:20] + bytearray([2, 40, 5, 0xa0])
+            t[12] = (6 << 4)
+        else:
+            t = t[: r.randint(0, 19)]
+        return self.v6(6, bytes(t))
+
+    def odd_addresses6(self):
+        r = self.r
+        src = r.choice(["::", "ff02::1", "::1", self.target, "::ffff:198.18.0.1", "fe80::1"])
+        dst = r.choice([self.target, "ff02::1", "2001:2::ffff"])
+        return self.v6(6, bytes(self.tcp6("S")), src=src, dst=dst)
+
+    def random6(self):
+        r = self.r
+        return self.eth(0x86DD) + bytes([0x60 | r.getrandbits(4)]) + \
+            bytes(r.getrandbits(8) for _ in range(r.randint(0, 120)))
+
+    KINDS = ["ext_chain_lies", "hbh_out_of_place", "icmp6_truncated", "fragment6", "plen_lies",
+             "tcp6_lies", "odd_addresses6", "random6", "ipv6_junk"]
+
+
 def resolve(iface, target):
     for _ in range(3):
         ans = srp1(Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=target), iface=iface, timeout=1, verbose=0)
@@ -226,13 +341,14 @@ def main():
         print(f"malformed_frames: no ARP reply from {a.target}", file=sys.stderr)
         return 1
     rng = random.Random(a.seed)
-    g = Gen(rng, get_if_hwaddr(a.iface), mac, a.target)
+    cls = Gen6 if ":" in a.target else Gen
+    g = cls(rng, get_if_hwaddr(a.iface), mac, a.target)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.iface, 0))
     sent, refused, by_kind = 0, 0, {}
     t0 = time.monotonic()
     for i in range(a.count):
-        kind = Gen.KINDS[i % len(Gen.KINDS)] if i < len(Gen.KINDS) else rng.choice(Gen.KINDS)
+        kind = cls.KINDS[i % len(cls.KINDS)] if i < len(cls.KINDS) else rng.choice(cls.KINDS)
         frame = getattr(g, kind)()
         try:
             s.send(frame)

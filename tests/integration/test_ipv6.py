@@ -456,3 +456,33 @@ def test_kernel_guard_ipv6(lab6, kernel_owns6):
     assert sorted(_l(p)[1].sport for p in rsts) == [81], summary(rsts)
     assert len([p for p in cap.packets if ICMPv6EchoReply in p]) == 1, [p.summary() for p in cap.packets]
     assert len([p for p in cap.packets if ICMPv6DestUnreach in p]) == 1, [p.summary() for p in cap.packets]
+
+
+# --- 10,000 malformed IPv6 frames: still running, still answering ---
+
+def test_malformed_ipv6_frames(lab6):
+    import os
+    from pathlib import Path
+    gen = Path(__file__).with_name("malformed_frames.py")
+    seed = int(os.environ.get("RSTCRAFT_FUZZ_SEED", "4862"))
+    with lab6.responder("-p", "80", "--mode", "rst", addr=RESP_IP6) as resp:
+        before = lab6.client("connect_timeout", RESP_IP6, 80, 1000)
+        assert before["errno"] == "ECONNREFUSED", before
+        g = lab6.run("c", ["/usr/bin/python3", gen, "c0", RESP_IP6, "--mac", lab6.resp_mac,
+                           "--count", "10000", "--seed", seed], timeout=300)
+        assert g.returncode == 0, g.stderr
+        sent = json.loads(g.stdout.strip().splitlines()[-1])
+        assert sent["sent"] >= 9000, sent
+        assert resp.alive(), f"rstcraft died (seed {seed}): exit {resp.p.returncode}\n{resp.stderr}"
+        with lab6.capture("c", "c0", "ip6 and tcp") as cap:
+            after = lab6.client("connect_timeout", RESP_IP6, 80, 1000)
+        ping = lab6.run("c", ["ping", "-6", "-c", "1", "-W", "1", RESP_IP6])
+        assert resp.alive()
+        assert resp.stop() == 0, resp.stderr
+    assert after["errno"] == "ECONNREFUSED" and after["elapsed_ms"] < 500, after
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    rst = tcp6(cap.packets, RESP_IP6, CLIENT_IP6, 80, after["sport"])
+    assert len(rst) == 1 and flags(rst[0]) == "RA" and csum_ok(rst[0]), summary(cap.packets)
+    assert "Sanitizer" not in resp.stderr and "runtime error" not in resp.stderr, resp.stderr
+    m = [ln for ln in resp.err_lines if "frames:" in ln]
+    print("\n" + (m[-1] if m else resp.stderr))

@@ -2,7 +2,10 @@
  * sendmmsg batches on an absolute schedule (packet i is due at start + i/rate, so a late
  * wake-up is caught up instead of lowering the rate). Source ports, then source addresses,
  * cycle over their ranges so that every SYN is a distinct flow until the product of the
- * ranges is used up. Only 198.18.0.0/15 addresses are accepted: this is a lab tool.
+ * ranges is used up. Only 198.18.0.0/15 and 2001:2::/48 addresses are accepted: this is
+ * a lab tool. An IPv6 --dst sends IPv6 SYNs (hop limit 64, MSS 1440) from
+ * 2001:2:0:1::N, N counting from the low 32 bits of --src (an IPv6 address or range
+ * there, default 2001:2:0:1::1); --dmac is then required.
  *
  *   synsend -i IFACE --dst IP [--dport N] [--src IP[-IP]] [--sports LO-HI]
  *           [--rate PPS] (--count N | --duration S) [--dmac MAC] [--smac MAC] [--batch N]
@@ -31,11 +34,14 @@
 #include <unistd.h>
 
 #define BATCH_MAX 256
-#define FRAME_LEN (14 + 20 + 40)   /* Ethernet + IPv4 + TCP with 20 bytes of options */
+#define FRAME_LEN (14 + 40 + 40)   /* Ethernet + IPv6 + TCP with 20 bytes of options */
+#define FRAME_LEN4 (14 + 20 + 40)  /* the same over IPv4 */
 
 struct opts {
     const char *ifname;
-    uint32_t dst, src_lo, src_hi;   /* host order */
+    uint32_t dst, src_lo, src_hi;   /* host order; IPv6: src_* are the low 32 bits */
+    bool     v6;
+    uint8_t  dst6[16], src6[16];    /* IPv6: the destination, the sources' first 12 bytes */
     uint16_t dport, sport_lo, sport_hi;
     double   rate, duration;
     uint64_t count;
@@ -68,6 +74,7 @@ static void sleep_until_ns(uint64_t t)
 }
 
 static bool lab_addr(uint32_t a) { return (a & 0xfffe0000u) == 0xc6120000u; }   /* 198.18/15 */
+static bool lab_addr6(const uint8_t *a) { return a[0] == 0x20 && a[1] == 1 && a[2] == 0 && a[3] == 2 && a[4] == 0 && a[5] == 0; }
 
 static bool parse_ip(const char *s, uint32_t *out)
 {
@@ -145,6 +152,27 @@ static bool parse_ports(const char *s, uint16_t *lo, uint16_t *hi)
     return true;
 }
 
+/* An IPv6 "A[-B]" whose addresses differ in their low 32 bits at most. */
+static bool parse_src6(const char *s, struct opts *o)
+{
+    char buf[100];
+    uint8_t a[16], b[16];
+    if (strlen(s) >= sizeof buf)
+        return false;
+    snprintf(buf, sizeof buf, "%s", s);
+    char *dash = strchr(buf, '-');
+    if (dash)
+        *dash++ = '\0';
+    if (inet_pton(AF_INET6, buf, a) != 1 || (dash && inet_pton(AF_INET6, dash, b) != 1))
+        return false;
+    if (!dash)
+        memcpy(b, a, 16);
+    memcpy(o->src6, a, 12);
+    o->src_lo = (uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15];
+    o->src_hi = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+    return memcmp(a, b, 12) == 0 && o->src_hi >= o->src_lo;
+}
+
 static int parse_args(struct opts *o, int argc, char **argv)
 {
     enum { O_DST = 256, O_DPORT, O_SRC, O_SPORTS, O_RATE, O_COUNT, O_DUR, O_DMAC, O_SMAC, O_BATCH };
@@ -169,13 +197,19 @@ static int parse_args(struct opts *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "i:h", lo, NULL)) != -1) {
         switch (c) {
         case 'i': o->ifname = optarg; break;
-        case O_DST: if (!parse_ip(optarg, &o->dst)) return usage_error("bad --dst address", optarg); break;
+        case O_DST:
+            o->v6 = strchr(optarg, ':') != NULL;
+            if (o->v6 ? inet_pton(AF_INET6, optarg, o->dst6) != 1 : !parse_ip(optarg, &o->dst))
+                return usage_error("bad --dst address", optarg);
+            if (o->v6)
+                o->dst = 1;
+            break;
         case O_DPORT:
             if (!parse_u64(optarg, 1, 65535, &v)) return usage_error("bad --dport (1-65535)", optarg);
             o->dport = (uint16_t)v;
             break;
         case O_SRC:
-            if (!parse_src(optarg, &o->src_lo, &o->src_hi))
+            if (strchr(optarg, ':') ? !parse_src6(optarg, o) : !parse_src(optarg, &o->src_lo, &o->src_hi))
                 return usage_error("bad --src (IP or IP-IP)", optarg);
             have_src = true;
             break;
@@ -212,10 +246,22 @@ static int parse_args(struct opts *o, int argc, char **argv)
         return usage_error("-i IFACE is required", NULL);
     if (!o->dst)
         return usage_error("--dst IP is required", NULL);
-    if (!have_src)
-        o->src_lo = o->src_hi = 0xc6120101u;   /* 198.18.1.1 */
-    if (!lab_addr(o->dst) || !lab_addr(o->src_lo) || !lab_addr(o->src_hi))
-        return usage_error("lab tool: addresses must be in 198.18.0.0/15", NULL);
+    if (o->v6) {
+        static const uint8_t dflt[12] = { 0x20, 0x01, 0, 2, 0, 0, 0, 1 };   /* 2001:2:0:1:: */
+        if (!have_src) {
+            memcpy(o->src6, dflt, 12);
+            o->src_lo = o->src_hi = 1;
+        }
+        if (!lab_addr6(o->dst6) || !lab_addr6(o->src6))
+            return usage_error("lab tool: addresses must be in 2001:2::/48", NULL);
+        if (!o->have_dmac)
+            return usage_error("IPv6 needs --dmac (no neighbour discovery here)", NULL);
+    } else {
+        if (!have_src)
+            o->src_lo = o->src_hi = 0xc6120101u;   /* 198.18.1.1 */
+        if (!lab_addr(o->dst) || !lab_addr(o->src_lo) || !lab_addr(o->src_hi))
+            return usage_error("lab tool: addresses must be in 198.18.0.0/15", NULL);
+    }
     if (!o->count && o->duration == 0)
         return usage_error("give --count N or --duration S", NULL);
     return 0;
@@ -242,26 +288,40 @@ static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16
 
 /* The fixed part of every SYN, shaped like a Linux connect(): DF, TTL 64, window 64240,
  * options mss 1460, sackOK, TS, nop, wscale 7. */
+static size_t iphl(const struct opts *o) { return o->v6 ? 40 : 20; }
+
 static void frame_template(uint8_t *f, const struct opts *o)
 {
     memset(f, 0, FRAME_LEN);
     memcpy(f, o->dmac, 6);
     memcpy(f + 6, o->smac, 6);
-    put16(f + 12, 0x0800);
     uint8_t *ip = f + 14;
-    ip[0] = 0x45;
-    put16(ip + 2, 20 + 40);
-    put16(ip + 6, 0x4000);
-    ip[8] = 64;
-    ip[9] = 6;
-    put32(ip + 16, o->dst);
-    uint8_t *th = ip + 20;
+    if (o->v6) {
+        put16(f + 12, 0x86dd);
+        ip[0] = 0x60;
+        put16(ip + 4, 40);
+        ip[6] = 6;
+        ip[7] = 64;
+        memcpy(ip + 8, o->src6, 12);
+        memcpy(ip + 24, o->dst6, 16);
+    } else {
+        put16(f + 12, 0x0800);
+        ip[0] = 0x45;
+        put16(ip + 2, 20 + 40);
+        put16(ip + 6, 0x4000);
+        ip[8] = 64;
+        ip[9] = 6;
+        put32(ip + 16, o->dst);
+    }
+    uint8_t *th = ip + iphl(o);
     put16(th + 2, o->dport);
     th[12] = 10 << 4;
     th[13] = 0x02;
     put16(th + 14, 64240);
     static const uint8_t opt[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 7 };
     memcpy(th + 20, opt, sizeof opt);
+    if (o->v6)
+        put16(th + 22, 1440);
 }
 
 static uint32_t mix32(uint64_t x)
@@ -278,16 +338,22 @@ static void frame_fill(uint8_t *f, const struct opts *o, uint64_t i, uint64_t nf
     uint32_t nports = (uint32_t)o->sport_hi - o->sport_lo + 1;
     uint16_t sport = (uint16_t)(o->sport_lo + k % nports);
     uint32_t src = o->src_lo + (uint32_t)(k / nports);
-    uint8_t *ip = f + 14, *th = ip + 20;
-    put16(ip + 4, (uint16_t)mix32(i ^ salt));
-    put32(ip + 12, src);
-    put16(ip + 10, 0);
-    put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+    uint8_t *ip = f + 14, *th = ip + iphl(o);
+    uint32_t s;
+    if (o->v6) {
+        put32(ip + 20, src);
+        s = csum_add(0, ip + 8, 32);
+    } else {
+        put16(ip + 4, (uint16_t)mix32(i ^ salt));
+        put32(ip + 12, src);
+        put16(ip + 10, 0);
+        put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+        s = csum_add(0, ip + 12, 8);
+    }
     put16(th, sport);
     put32(th + 4, mix32(i * 0x9e3779b97f4a7c15ULL ^ salt));
     put32(th + 28, (uint32_t)(i + 1));   /* TSval */
     put16(th + 16, 0);
-    uint32_t s = csum_add(0, ip + 12, 8);
     s += 6 + 40;
     put16(th + 16, csum_fold(csum_add(s, th, 40)));
 }
@@ -414,7 +480,7 @@ int main(int argc, char **argv)
     for (unsigned b = 0; b < BATCH_MAX; b++) {
         frame_template(frames[b], &o);
         iov[b].iov_base = frames[b];
-        iov[b].iov_len = FRAME_LEN;
+        iov[b].iov_len = o.v6 ? FRAME_LEN : FRAME_LEN4;
         msg[b].msg_hdr.msg_iov = &iov[b];
         msg[b].msg_hdr.msg_iovlen = 1;
     }

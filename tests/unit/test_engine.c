@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "craft.h"
 #include "csum.h"
 #include "engine.h"
 #include "mode.h"
@@ -855,6 +856,75 @@ static void test_ipv6_closed_port(void **st)
     fx_free(x);
 }
 
+static void test_ipv6_nd_and_icmp(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("rst", NULL);
+    assert_int_equal(addrset_add6(&x->as, SRV6), 0);
+    /* a solicitation for our address: the advertisement */
+    size_t n = build_ns6(x->frame, sizeof x->frame, cmac, CLI6, SRV6);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 1);
+    struct frame na;
+    assert_int_equal(pkt_parse(&na, rec.buf[0], rec.len[0]), PKT_OK);
+    assert_int_equal(na.icmp_type, 136);
+    assert_memory_equal(na.saddr6, SRV6, 16);
+    /* an echo request: the reply copies id, sequence, data and the traffic class */
+    static const uint8_t echo[12] = { 128, 0, 0, 0, 0x12, 0x34, 0, 7, 'p', 'i', 'n', 'g' };
+    struct l3_spec l3 = { .v6 = true, .ip6 = { .hlim = 64, .tclass = 0x2a } };
+    memcpy(l3.ip6.saddr, CLI6, 16);
+    memcpy(l3.ip6.daddr, SRV6, 16);
+    n = build_l3_frame(x->frame, sizeof x->frame, cmac, smac, &l3, 58, echo, 8, echo + 8, 4, 2, false);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    rec.n = 0;
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 1);
+    struct frame r;
+    assert_int_equal(pkt_parse(&r, rec.buf[0], rec.len[0]), PKT_OK);
+    assert_int_equal(r.icmp_type, 129);
+    assert_int_equal(r.icmp_id, 0x1234);
+    assert_int_equal(r.icmp_seq, 7);
+    assert_int_equal(r.tos, 0x2a);
+    assert_int_equal(r.ttl, 64);
+    assert_int_equal(r.payload_len, 4);
+    assert_memory_equal(r.payload, "ping", 4);
+    uint32_t sum = csum_pseudo6(r.saddr6, r.daddr6, 58, (uint32_t)r.l4_len);
+    assert_int_equal(csum_fold(csum_partial(r.data + r.l4_off, r.l4_len, sum)), 0);
+    /* UDP to a closed port: port unreachable quoting the datagram from its IPv6 header */
+    static const uint8_t udp[8] = { 0x13, 0x88, 0x03, 0xe7, 0, 12, 0, 0 };
+    n = build_l3_frame(x->frame, sizeof x->frame, cmac, smac, &l3, 17, udp, 8, (const uint8_t *)"data", 4, 6, false);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    rec.n = 0;
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 1);
+    assert_int_equal(pkt_parse(&r, rec.buf[0], rec.len[0]), PKT_OK);
+    assert_int_equal(r.icmp_type, 1);
+    assert_int_equal(r.icmp_code, 4);
+    assert_int_equal(r.tos, 0);
+    assert_int_equal(r.payload_len, 40 + 8 + 4);
+    assert_memory_equal(r.payload, x->frame + 14, 40 + 8 + 4);
+    /* a SYN from a multicast source, or to an address not ours: nothing */
+    static const uint8_t mcast[16] = { 0xff, 0x02, [15] = 1 };
+    struct tcp_spec t = { .sport = 1, .dport = 80, .flags = TH_SYN };
+    struct tmpl_tcp6 t6;
+    char err[256];
+    assert_int_equal(tmpl_tcp6_init(&t6, cmac, smac, err), 0);
+    struct ip6_hdr_spec ip = { .saddr = mcast, .daddr = SRV6, .hlim = 64 };
+    n = tmpl_tcp6_build(&t6, x->frame, sizeof x->frame, cmac, smac, &ip, &t, NULL, 0);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    rec.n = 0;
+    engine_rx(&x->e, &x->f);
+    ip.saddr = CLI6;
+    static const uint8_t other[16] = { 0x20, 0x01, 0, 2, [15] = 0x99 };
+    ip.daddr = other;
+    n = tmpl_tcp6_build(&t6, x->frame, sizeof x->frame, cmac, smac, &ip, &t, NULL, 0);
+    assert_int_equal(pkt_parse(&x->f, x->frame, n), PKT_OK);
+    engine_rx(&x->e, &x->f);
+    assert_int_equal(rec.n, 0);
+    fx_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -884,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_idle_close_stale),
         cmocka_unit_test(test_ipv6_flow),
         cmocka_unit_test(test_ipv6_closed_port),
+        cmocka_unit_test(test_ipv6_nd_and_icmp),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
