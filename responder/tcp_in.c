@@ -156,6 +156,8 @@ static void listen_syn(struct engine *e, const struct frame *f, const struct rul
     }
 }
 
+/* RFC 9293 §3.10.7 SEGMENT ARRIVES with no connection: §3.10.7.1 "If the state is CLOSED"
+ * (a closed or firewalled port), §3.10.7.2 "If the state is LISTEN" (a listener). */
 static void no_flow(struct engine *e, const struct frame *f)
 {
     const struct rule *r = engine_rule_for(e, f);
@@ -171,7 +173,9 @@ static void no_flow(struct engine *e, const struct frame *f)
         break;
     }
     /* a listener: odd segments are the profile's (Linux tcp_rcv_state_process, LISTEN:
-     * ACK -> reset, SYN with FIN or no SYN -> discard); a SYN opens a connection */
+     * ACK -> reset, SYN with FIN or no SYN -> discard); a SYN opens a connection.
+     * §3.10.7.2 first (an RST is ignored), second (an ACK draws a reset) and fourth
+     * (other text or control: drop) checks: stray() and the RST test; third (SYN): */
     if (stray(e, f, r, true) || (f->flags & TH_RST))
         return;
     if (f->flags & TH_SYN)
@@ -203,6 +207,7 @@ static void in_syn_pending(struct engine *e, struct flow *fl, const struct frame
 
 static void synchronized(struct engine *e, struct flow *fl, const struct frame *f);
 
+/* RFC 9293 §3.10.7.4 "Otherwise" in SYN-RECEIVED, with Linux's tcp_check_req order. */
 static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f)
 {
     uint8_t fl_flags = f->flags;
@@ -211,11 +216,14 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
         tcp_synack_again(e, fl, fl_flags);
         return;
     }
+    /* first: check the sequence number */
     if (!in_window(e, fl, f)) {
         if (!(fl_flags & TH_RST))
             tcp_send_ack(e, fl);
         return;
     }
+    /* second (RST) and fourth (SYN) checks: both end the embryonic connection here, as
+     * tcp_check_req does; the third (security) has nothing to check */
     if (fl_flags & (TH_RST | TH_SYN)) {
         /* embryonic reset: the client refused our SYN-ACK (case 3 when it gave up) */
         int out = -1;
@@ -228,6 +236,7 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
         flow_release(e, fl);
         return;
     }
+    /* fifth: check the ACK field (none: drop; SND.UNA < SEG.ACK =< SND.NXT: ESTABLISHED) */
     if (!(fl_flags & TH_ACK))
         return;
     if (f->ack != fl->iss + 1) {
@@ -337,7 +346,9 @@ struct app_news {
 };
 
 /* A segment on a synchronized connection: acts on it (state, ACK, reset) and fills news
- * with what the application is to hear; news stays empty when the flow was freed. */
+ * with what the application is to hear; news stays empty when the flow was freed.
+ * RFC 9293 §3.10.7.4 "Otherwise", its checks in order (the third, security, and the sixth,
+ * URG, have nothing to do here). */
 static void segment_arrives(struct engine *e, struct flow *fl, const struct frame *f,
                             struct app_news *news)
 {
@@ -349,11 +360,13 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
         no_flow(e, f);
         return;
     }
+    /* first: check the sequence number */
     if (!in_window(e, fl, f)) {
         if (!(flags & TH_RST))
             tcp_send_ack(e, fl);   /* RFC 9293: unacceptable segment -> ACK */
         return;
     }
+    /* second: check the RST bit */
     if (flags & TH_RST) {
         /* RFC 5961 §3.2: only an exact RCV.NXT resets; in-window otherwise draws a challenge */
         if (f->seq == fl->rcv_nxt) {
@@ -365,11 +378,13 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
         }
         return;
     }
+    /* fourth: check the SYN bit */
     if (flags & TH_SYN) {
         tcp_send_ack(e, fl);   /* RFC 5961 §4 */
         tcp_event(e, fl, EV_CHALLENGE_ACK, flags, (uint32_t)f->payload_len, TH_ACK);
         return;
     }
+    /* fifth: check the ACK field */
     if (!(flags & TH_ACK))
         return;
     if (seq_gt(f->ack, fl->snd_nxt))
@@ -387,6 +402,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
     if (fl->state == ST_FREE)
         return;
 
+    /* seventh: process the segment text */
     uint32_t len = (uint32_t)f->payload_len, fresh = 0, absorbed = 0;
     const uint8_t *fresh_data = NULL;
     bool need_ack = false, fin_now = false;
@@ -427,6 +443,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
             need_ack = true;   /* wholly old: duplicate */
         }
     }
+    /* eighth: check the FIN bit */
     if ((flags & TH_FIN) && f->seq + len == fl->rcv_nxt && !fl->peer_fin) {
         fl->rcv_nxt++;
         fl->peer_fin = true;
