@@ -171,10 +171,13 @@ static int parse_rule(struct parse_state *ps, struct ruleset *rs, char **w, size
         return -1;
     }
     if (strcmp(w[0], "*") != 0) {
-        int rc = cidr_parse(w[0], &r.addr, &r.mask);
+        unsigned plen = 0;
+        r.v6 = strchr(w[0], ':') != NULL;
+        int rc = r.v6 ? cidr6_parse(w[0], r.addr6, &plen) : cidr_parse(w[0], &r.addr, &r.mask);
+        r.plen6 = (uint8_t)plen;
         if (rc == CIDR_BAD_PREFIX) {
-            snprintf(ps->msg, sizeof ps->msg, "bad prefix length in '%.64s' (expected /0../32)",
-                     w[0]);
+            snprintf(ps->msg, sizeof ps->msg, "bad prefix length in '%.64s' (expected /0../%u)",
+                     w[0], r.v6 ? 128u : 32u);
             return -1;
         }
         if (rc != CIDR_OK) {

@@ -69,7 +69,7 @@ uint32_t engine_label(struct engine *e, enum fl6_policy p, const struct frame *f
 
 const struct rule *engine_rule_for(const struct engine *e, const struct frame *f)
 {
-    return f->l3 == L3_IPV6 ? ruleset_match6(e->rules, f->dport)
+    return f->l3 == L3_IPV6 ? ruleset_match6(e->rules, f->daddr6, f->dport)
                             : ruleset_match(e->rules, f->daddr, f->dport);
 }
 
