@@ -56,10 +56,13 @@ int craft_run_flood(struct craft_run *r)
 {
     const struct craft_opts *o = r->o;
     char err[CRAFT_ERRLEN];
-    struct craft_patch patch;
-    size_t len = craft_run_first(r, &patch);
-    if (!len)
+    size_t len = craft_build(&r->ctx, 0, r->frame, sizeof r->frame);
+    if (!len) {
+        fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
         return 3;
+    }
+    struct craft_patch patch;
+    craft_patch_init(&r->ctx, r->frame, len, &patch);
     /* nothing is read while flooding: an open capture only makes the kernel timestamp and
      * filter every frame on the interface */
     netio_close(&r->net);

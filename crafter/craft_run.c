@@ -130,27 +130,19 @@ int craft_run_probes(struct craft_run *r)
     return r->st.answered ? 0 : 1;
 }
 
-size_t craft_run_first(struct craft_run *r, struct craft_patch *patch)
-{
-    size_t len = craft_build(&r->ctx, 0, r->frame, sizeof r->frame);
-    if (!len) {
-        fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
-        return 0;
-    }
-    craft_patch_init(&r->ctx, r->frame, len, patch);
-    return len;
-}
-
 /* --flood and --rate: frames go through a TX ring, frame i patched from frame 0. */
 int craft_run_ring(struct craft_run *r)
 {
     const struct craft_opts *o = r->o;
     char err[CRAFT_ERRLEN];
     setup_owned(r);
-    struct craft_patch patch;
-    size_t len = craft_run_first(r, &patch);
-    if (!len)
+    size_t len = craft_build(&r->ctx, 0, r->frame, sizeof r->frame);
+    if (!len) {
+        fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
         return 3;
+    }
+    struct craft_patch patch;
+    craft_patch_init(&r->ctx, r->frame, len, &patch);
     struct txring ring;
     if (txring_open(&ring, r->net.ifindex, (unsigned)len, err, sizeof err) < 0) {
         fprintf(stderr, "rstcraft craft: %s\n", err);

@@ -322,9 +322,6 @@ struct craft_run {
 /* The probe loops. Return the exit status (0 a reply, 1 none, 3 runtime error). */
 int craft_run_probes(struct craft_run *r);
 int craft_run_ring(struct craft_run *r);
-/* Frame 0 of a ring or flood run in r->frame, and the patch that makes frame i from it:
- * its length, or 0 (said on stderr) when the probe does not fit in a frame. */
-size_t craft_run_first(struct craft_run *r, struct craft_patch *patch);
 /* --flood without -w: one TX ring and thread per CPU (crafter/craft_flood.c) */
 int craft_run_flood(struct craft_run *r);
 /* Set by SIGINT / SIGTERM: stop sending, print the summary. */
