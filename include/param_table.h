@@ -1,4 +1,4 @@
-/* Private to the registry: the table of mode parameters (param_table.c), filled by
+/* The registry's: the table of mode parameters (param_table.c), filled by
  * mode_registry.c, read by the modes through mode_value (mode.h). */
 #ifndef RSTCRAFT_PARAM_TABLE_H
 #define RSTCRAFT_PARAM_TABLE_H
