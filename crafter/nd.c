@@ -72,6 +72,9 @@ size_t nd_answer(const struct frame *f, const struct addrset *owned, const uint8
     const uint8_t *t = nd_ns_target(f);
     if (!t || !addrset_has6(owned, t) || memcmp(f->eth_src, mac, 6) == 0 || (f->eth_src[0] & 1))
         return 0;
+    /* a frame unicast to another host's MAC is not for us, whatever it asks */
+    if (!(f->eth_dst[0] & 1) && memcmp(f->eth_dst, mac, 6) != 0)
+        return 0;
     uint8_t snm[16];
     nd_snm_addr(t, snm);
     bool multicast = memcmp(f->daddr6, snm, 16) == 0;
