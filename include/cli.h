@@ -4,8 +4,8 @@
 #define RSTCRAFT_CLI_H
 #include <getopt.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* After getopt_long returned ':' or '?' (opterr = 0): the message in err, e.g.
@@ -26,6 +26,10 @@ void cli_json_str(FILE *f, const char *s);
  * (IPv4 in its first 4 bytes). buf: CLI_EPLEN bytes. Returns buf. */
 #define CLI_EPLEN 56
 const char *cli_endpoint(char *buf, bool v6, const uint8_t *addr, uint16_t port);
+
+/* Decimal digits only, no sign, no space, no overflow (the responder's numbers: ports,
+ * mode parameters, options). */
+bool parse_u64(const char *s, uint64_t *out);
 
 /* SIGINT and SIGTERM call fn (which should only set a flag). */
 void cli_on_stop(void (*fn)(int));

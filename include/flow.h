@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+struct engine;
 struct rule;
 struct seg_answer;
 
@@ -104,6 +105,9 @@ static inline uint32_t addr6_fold(const uint8_t a[16])
     return x;
 }
 void flow_del(struct flowtab *t, struct flow *f);
+/* Tear a flow down: its mode releases what it holds (on_release), the slot returns to the
+ * pool. */
+void flow_release(struct engine *e, struct flow *fl);
 static inline uint32_t flow_index(const struct flowtab *t, const struct flow *f) { return (uint32_t)(f - t->v); }
 
 /* Timers: one per flow; arming again moves it. */

@@ -96,7 +96,7 @@ struct mode_ops {
                     const uint8_t *data, size_t n, bool psh);
     /* The peer's FIN arrived (after all its data). */
     void (*on_peer_fin)(struct engine *e, const struct rule *r, struct flow *fl);
-    /* The application timer set with engine_app_timer() fired. */
+    /* The application timer set with app_timer() fired. */
     void (*on_app_timer)(struct engine *e, const struct rule *r, struct flow *fl);
     /* The flow is being freed (reset, closed, timed out): release what the mode holds. */
     void (*on_release)(struct engine *e, const struct rule *r, struct flow *fl);

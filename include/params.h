@@ -6,10 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "cli.h"
 #include "rules.h"
-
-/* Decimal digits only, no sign, no space, no overflow. */
-bool parse_u64(const char *s, uint64_t *out);
 
 /* Set the parameter in slot from text (NULL for a flag); what names the option in the
  * message ("--delay", "delay"): "WHAT: expected milliseconds (0..600000), got 'x'". */

@@ -60,7 +60,8 @@ enum pkt_err {
     PKT_E_BAD_IHL,       /* IPv4 IHL < 5 or past total length */
     PKT_E_BAD_VERSION,   /* IP version field disagrees with the ethertype */
     PKT_E_BAD_IPLEN,     /* IPv4 total length < IHL*4 */
-    PKT_E_FRAGMENT,      /* a fragment (MF or offset != 0): L4 not decoded */
+    PKT_E_FRAGMENT,      /* a fragment (MF or offset != 0): L4 not decoded; an IPv6
+                            atomic fragment (offset 0, no MF) is decoded whole */
     PKT_E_TRUNC_L4,      /* TCP/UDP/ICMP header cut short */
     PKT_E_BAD_DOFF,      /* TCP data offset < 5 or past the IP payload */
     PKT_E_BAD_ARP,       /* ARP not Ethernet/IPv4 or lengths wrong */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "event.h"
 
 struct engine;
 struct flow;
@@ -71,4 +72,17 @@ void reply_fin_sent(struct engine *e, struct flow *fl);
 void reply_timer(struct engine *e, struct flow *fl);
 /* The largest segment payload for fl: the peer's MSS within ours, less the options. */
 uint32_t tcp_send_mss(const struct engine *e, const struct flow *fl);
+
+/* --- the application's calls, for the modes (responder/reply.c) --- */
+/* Its timer: the mode's on_app_timer after ms. */
+void app_timer(struct engine *e, struct flow *fl, uint32_t ms);
+/* The application reads up to n bytes of what is queued. */
+void app_read(struct engine *e, struct flow *fl, uint32_t n);
+/* The application closes: RST|ACK when data is unread (Linux __tcp_close, RFC 2525 §2.17),
+ * FIN otherwise. The flow may be freed: do not touch fl afterwards. */
+void app_close(struct engine *e, struct flow *fl);
+/* The application aborts (SO_LINGER 0, a crash): RST|ACK, the event why, fl freed. */
+void app_abort(struct engine *e, struct flow *fl, enum ev_kind why);
+/* The application writes n bytes (echo). */
+void app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n);
 #endif

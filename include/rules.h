@@ -4,7 +4,7 @@
  * Rules file format, one rule a line; '#' starts a comment; blank lines are ignored:
  *   default MODE [key=value ...]          every port no rule matches (default: rst)
  *   profile NAME                          OS profile (same as --profile)
- *   ADDR|CIDR|* PORTS MODE [key=value ...]
+ *   ADDR|CIDR|* PORTS MODE [key=value ...]     (ADDR, CIDR: IPv4 or IPv6)
  * PORTS: 80 | 80,443 | 8000-8100 | * ; MODE: a registered mode name (open, rst, silent,
  * delay, unread, after-close, backlog). Keys: the parameters the modes declare
  * (struct mode_param in mode.h), NAME=VALUE or a flag's NAME. First matching rule wins;
@@ -25,6 +25,8 @@ int portset_parse(struct portset *s, const char *spec, char *err, size_t errlen)
 
 struct rule {
     uint32_t addr, mask;      /* host order; mask 0 matches every address */
+    bool     v6;              /* an IPv6 block instead: addr6/plen6 */
+    uint8_t  addr6[16], plen6;
     struct portset ports;
     const struct mode_ops *mode;
     struct mode_params p;
@@ -53,7 +55,6 @@ int  ruleset_load_buf(struct ruleset *rs, const char *name, const char *buf, siz
 int  mode_params_parse_kv(struct mode_params *p, const char *word, char *err, size_t errlen);
 /* The rule for (addr, port): the first that matches, else the default. Never NULL. */
 const struct rule *ruleset_match(const struct ruleset *rs, uint32_t addr, uint16_t port);
-/* The same for an IPv6 address: rules name IPv4 blocks or every address ('*'), and only
- * the latter (and the default) take IPv6. */
-const struct rule *ruleset_match6(const struct ruleset *rs, uint16_t port);
+/* The same for an IPv6 address: the IPv6 rules and '*' rules take it. */
+const struct rule *ruleset_match6(const struct ruleset *rs, const uint8_t addr[16], uint16_t port);
 #endif

@@ -8,6 +8,4 @@ void tcp_input(struct engine *e, const struct frame *f);
 void tcp_synack_first(struct engine *e, struct flow *fl);
 /* The SYN-ACK again (a retransmission, or an answer to a retransmitted SYN). */
 void tcp_synack_again(struct engine *e, struct flow *fl, int in_flags);
-/* Tear a flow down: the mode releases what it holds, the slot returns to the pool. */
-void flow_release(struct engine *e, struct flow *fl);
 #endif

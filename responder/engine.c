@@ -1,4 +1,5 @@
-/* Engine glue: set-up, frame dispatch, timers, and the services modes call. */
+/* Engine glue: set-up, frame dispatch and timers, above the TCP core (tcp_in.c, tcp_out.c,
+ * reply.c, flow.c, tcp_ctx.c), which it calls and which reaches it only through e->hook. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -12,7 +13,6 @@
 #include "nd.h"
 #include "reply.h"
 #include "tcp_in.h"
-#include "tcp_out.h"
 
 uint64_t mono_us(void)
 {
@@ -32,6 +32,12 @@ void engine_send(struct engine *e, const uint8_t *frame, size_t len)
         e->tx_frames++;
 }
 
+/* The TCP core's events: to the event stream. */
+static void emit_event(struct engine *e, const struct ev *ev)
+{
+    ev_emit(&e->ev, ev);
+}
+
 int engine_init(struct engine *e, const struct ruleset *rules, const struct profile *prof,
                 const struct profile_answers *ans, const struct addrset *addrs, struct netio *nio, const uint8_t mac[6],
                 uint32_t max_flows, char *err)
@@ -43,6 +49,8 @@ int engine_init(struct engine *e, const struct ruleset *rules, const struct prof
     e->nio = nio;
     e->send = send_wire;
     e->send_ctx = nio;
+    e->hook.frame = engine_send;
+    e->hook.event = emit_event;
     memcpy(e->mac, mac, 6);
     if (getrandom(e->isn_key, sizeof e->isn_key, 0) != (ssize_t)sizeof e->isn_key ||
         getrandom(&e->rng, sizeof e->rng, 0) != (ssize_t)sizeof e->rng) {
@@ -63,12 +71,14 @@ int engine_init(struct engine *e, const struct ruleset *rules, const struct prof
         return -1;
     }
     const struct mode_ops *const *m = mode_all();
-    for (int i = 0; m[i]; i++)
+    for (int i = 0; m[i]; i++) {
+        e->mode_owner[i] = m[i];
         if (m[i]->init && !(e->mode_state[i] = m[i]->init())) {
             snprintf(err, NETIO_ERRLEN, "out of memory for the %s mode's state", m[i]->name);
             engine_free(e);
             return -1;
         }
+    }
     e->now_us = mono_us();
     return 0;
 }
@@ -235,7 +245,7 @@ static void synack_timer(struct engine *e, struct flow *fl)
         e->syn_flood = false;
     unsigned max_rtx = e->syn_flood ? 0 : p->synack_retries;
     if (fl->rtx >= max_rtx) {
-        engine_event(e, fl, EV_SYNACK_TIMEOUT, -1, 0, -1);
+        tcp_event(e, fl, EV_SYNACK_TIMEOUT, -1, 0, -1);
         flow_release(e, fl);
         return;
     }
@@ -267,131 +277,5 @@ uint64_t engine_timers(struct engine *e)
     return fl ? fl->deadline_us : 0;
 }
 
-void engine_app_timer(struct engine *e, struct flow *fl, uint32_t ms)
-{
-    timer_arm(&e->ft, fl, TM_APP, e->now_us + (uint64_t)ms * 1000);
-}
-
-void engine_app_read(struct engine *e, struct flow *fl, uint32_t n)
-{
-    (void)e;
-    fl->unread -= n < fl->unread ? n : fl->unread;
-}
-
-void engine_app_close(struct engine *e, struct flow *fl)
-{
-    if (fl->app_closed)
-        return;
-    fl->app_closed = true;
-    if (fl->state != ST_ESTABLISHED && fl->state != ST_CLOSE_WAIT)
-        return;
-    timer_cancel(&e->ft, fl);
-    if (fl->unread) {
-        /* __tcp_close: data the application never read -> abortive close, RFC 2525 §2.17 */
-        engine_app_abort(e, fl, EV_UNREAD_RESET);
-        return;
-    }
-    fl->state = fl->state == ST_ESTABLISHED ? ST_FIN_WAIT1 : ST_LAST_ACK;
-    tcp_send_flow(e, fl, TH_FIN | TH_ACK, NULL, 0);
-    engine_event(e, fl, EV_FIN_CLOSE, -1, 0, TH_FIN | TH_ACK);
-    reply_fin_sent(e, fl);
-}
-
-void engine_app_abort(struct engine *e, struct flow *fl, enum ev_kind why)
-{
-    /* tcp_send_active_reset: RST|ACK at SND.NXT / RCV.NXT */
-    tcp_send_flow(e, fl, TH_RST | TH_ACK, NULL, 0);
-    struct ev ev = flow_ev(fl, why);
-    ev.out_flags = TH_RST | TH_ACK;
-    ev.unread = fl->unread;
-    ev_emit(&e->ev, &ev);
-    flow_release(e, fl);
-}
-
-void engine_app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n)
-{
-    if (fl->state != ST_ESTABLISHED && fl->state != ST_CLOSE_WAIT)
-        return;
-    size_t mss = tcp_send_mss(e, fl);
-    while (n) {
-        size_t k = n < mss ? n : mss;
-        tcp_send_flow(e, fl, TH_ACK | (k == n ? TH_PSH : 0), data, k);
-        data += k;
-        n -= k;
-    }
-}
-
 _Static_assert(sizeof(((struct flow *)0)->mode_flow) == MODE_FLOW_BYTES, "mode.h and flow.h disagree");
 
-void *engine_mode_state(struct engine *e, const struct mode_ops *m)
-{
-    int i = mode_index(m);
-    return i < 0 ? NULL : e->mode_state[i];
-}
-
-struct ev flow_ev(const struct flow *fl, enum ev_kind k)
-{
-    struct ev ev = ev_make(k);
-    ev.mode = fl->rule ? fl->rule->mode->name : "-";
-    ev.src = fl->caddr; ev.sport = fl->cport; ev.dst = fl->saddr; ev.dport = fl->sport;
-    ev.v6 = fl->v6;
-    if (fl->v6) {
-        memcpy(ev.src6, fl->caddr6, 16);
-        memcpy(ev.dst6, fl->saddr6, 16);
-    }
-    return ev;
-}
-
-struct ev frame_ev(const struct frame *f, const struct rule *r, enum ev_kind k)
-{
-    struct ev ev = ev_make(k);
-    ev.mode = r->mode->name;
-    ev.src = f->saddr; ev.sport = f->sport; ev.dst = f->daddr; ev.dport = f->dport;
-    ev.v6 = f->l3 == L3_IPV6;
-    if (ev.v6) {
-        memcpy(ev.src6, f->saddr6, 16);
-        memcpy(ev.dst6, f->daddr6, 16);
-    }
-    ev.in_flags = f->flags; ev.in_len = (uint32_t)f->payload_len;
-    return ev;
-}
-
-uint32_t engine_rand(struct engine *e)
-{
-    e->rng ^= e->rng << 13; e->rng ^= e->rng >> 7; e->rng ^= e->rng << 17;
-    return (uint32_t)(e->rng >> 16);
-}
-
-uint8_t engine_hlim(const struct engine *e)
-{
-    return e->prof->hlim ? e->prof->hlim : e->prof->ttl;
-}
-
-uint32_t engine_label(struct engine *e, enum fl6_policy p, const struct frame *f)
-{
-    switch (p) {
-    case FL6_ZERO:
-        return 0;
-    case FL6_HASH:
-        /* the answer's direction: our address and port first, as for the ISN */
-        return (uint32_t)siphash24_4tuple(e->isn_key, frame_dst32(f), frame_src32(f), f->dport,
-                                          f->sport, 0x666c) & 0xfffff;
-    case FL6_RANDOM:
-        break;
-    }
-    return engine_rand(e) & 0xfffff;
-}
-
-const struct rule *engine_rule_for(const struct engine *e, const struct frame *f)
-{
-    return f->l3 == L3_IPV6 ? ruleset_match6(e->rules, f->dport)
-                            : ruleset_match(e->rules, f->daddr, f->dport);
-}
-
-void engine_event(struct engine *e, struct flow *fl, enum ev_kind k, int in_flags,
-                  uint32_t in_len, int out_flags)
-{
-    struct ev ev = flow_ev(fl, k);
-    ev.in_flags = in_flags; ev.in_len = in_len; ev.out_flags = out_flags;
-    ev_emit(&e->ev, &ev);
-}

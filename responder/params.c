@@ -15,23 +15,6 @@ void mode_params_default(struct mode_params *p)
         p->v[i] = d[i]->dflt;
 }
 
-bool parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!s || !*s)
-        return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 int param_set(struct mode_params *p, int slot, const char *val, const char *what,
               char *err, size_t errlen)
 {

@@ -1,5 +1,6 @@
 /* Rules: which mode answers which address and port. The file and the command line build
- * the same struct rule; the capture path only calls ruleset_match. */
+ * the same struct rule; the capture path only calls ruleset_match (rules_match.c, below the
+ * TCP core that calls it, as this file calls the registry of modes). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,27 +58,6 @@ int ruleset_add(struct ruleset *rs, const struct rule *r)
     }
     rs->v[rs->n++] = *r;
     return 0;
-}
-
-/* v6: rules name IPv4 blocks or every address; only the latter take an IPv6 address */
-static const struct rule *match(const struct ruleset *rs, bool v6, uint32_t addr, uint16_t port)
-{
-    for (size_t i = 0; i < rs->n; i++) {
-        const struct rule *r = &rs->v[i];
-        if ((v6 ? r->mask == 0 : (addr & r->mask) == r->addr) && portset_has(&r->ports, port))
-            return r;
-    }
-    return &rs->dflt;
-}
-
-const struct rule *ruleset_match(const struct ruleset *rs, uint32_t addr, uint16_t port)
-{
-    return match(rs, false, addr, port);
-}
-
-const struct rule *ruleset_match6(const struct ruleset *rs, uint16_t port)
-{
-    return match(rs, true, 0, port);
 }
 
 /* Split a line (modified in place) into words; returns how many, at most max. */
@@ -191,10 +171,13 @@ static int parse_rule(struct parse_state *ps, struct ruleset *rs, char **w, size
         return -1;
     }
     if (strcmp(w[0], "*") != 0) {
-        int rc = cidr_parse(w[0], &r.addr, &r.mask);
+        unsigned plen = 0;
+        r.v6 = strchr(w[0], ':') != NULL;
+        int rc = r.v6 ? cidr6_parse(w[0], r.addr6, &plen) : cidr_parse(w[0], &r.addr, &r.mask);
+        r.plen6 = (uint8_t)plen;
         if (rc == CIDR_BAD_PREFIX) {
-            snprintf(ps->msg, sizeof ps->msg, "bad prefix length in '%.64s' (expected /0../32)",
-                     w[0]);
+            snprintf(ps->msg, sizeof ps->msg, "bad prefix length in '%.64s' (expected /0../%u)",
+                     w[0], r.v6 ? 128u : 32u);
             return -1;
         }
         if (rc != CIDR_OK) {

@@ -13,8 +13,6 @@
 #include "linesink.h"
 #include "cmds.h"
 
-volatile int craft_stop;
-
 static void on_signal(int sig)
 {
     (void)sig;

@@ -5,6 +5,9 @@
 #include <time.h>
 #include "craft.h"
 
+/* Set by SIGINT / SIGTERM (craft_main.c): every wait here and every loop stops on it. */
+volatile int craft_stop;
+
 uint64_t now_mono_ns(void)
 {
     struct timespec ts;

@@ -13,20 +13,6 @@
 static const uint8_t unspec6[16];
 static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 
-void nd_snm_addr(const uint8_t a[16], uint8_t out[16])
-{
-    static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff };
-    memcpy(out, pfx, 13);
-    memcpy(out + 13, a + 13, 3);
-}
-
-void nd_mcast_mac(const uint8_t a[16], uint8_t out[6])
-{
-    out[0] = 0x33;
-    out[1] = 0x33;
-    memcpy(out + 2, a + 12, 4);
-}
-
 /* Options after the NS/NA body: each a whole number of 8-byte units, none of length 0
  * (RFC 4861 §4.6). *lla gets a link-layer address option of kind want, if any. */
 static bool nd_options_ok(const struct rd *o, uint8_t want, bool *has, uint8_t lla[6])
@@ -85,6 +71,9 @@ size_t nd_answer(const struct frame *f, const struct addrset *owned, const uint8
 {
     const uint8_t *t = nd_ns_target(f);
     if (!t || !addrset_has6(owned, t) || memcmp(f->eth_src, mac, 6) == 0 || (f->eth_src[0] & 1))
+        return 0;
+    /* a frame unicast to another host's MAC is not for us, whatever it asks */
+    if (!(f->eth_dst[0] & 1) && memcmp(f->eth_dst, mac, 6) != 0)
         return 0;
     uint8_t snm[16];
     nd_snm_addr(t, snm);

@@ -7,6 +7,21 @@
 #include "csum.h"
 #include "nd.h"
 
+/* The addressing of Neighbour Discovery (nd.h), here below nd.c, which builds with
+ * build_ns6/build_na6 and answers to these. */
+void nd_snm_addr(const uint8_t a[16], uint8_t out[16])
+{
+    static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff };
+    memcpy(out, pfx, 13);
+    memcpy(out + 13, a + 13, 3);
+}
+
+void nd_mcast_mac(const uint8_t a[16], uint8_t out[6])
+{
+    out[0] = 0x33;
+    out[1] = 0x33;
+    memcpy(out + 2, a + 12, 4);
+}
 
 size_t build_tcp_hdr(uint8_t *out, const struct tcp_spec *t)
 {

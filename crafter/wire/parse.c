@@ -233,8 +233,12 @@ static void parse_ip6(struct frame *f, const struct rd *r, size_t off)
         f->ip_hlen = sat16(h);
         f->l4_off = off + h;
         f->l4_len = iplen - h;
-        f->err = PKT_E_FRAGMENT;
-        return;
+        if (f->frag_off || f->mf) {
+            f->err = PKT_E_FRAGMENT;
+            return;
+        }
+        /* an atomic fragment (offset 0, no more) is a whole packet: RFC 6946 §4, and
+         * Linux's ipv6_frag_rcv takes it so */
     }
     parse_l4(f, r, totlen - h);
     return;

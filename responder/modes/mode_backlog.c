@@ -74,7 +74,7 @@ static struct syn_decision backlog_on_syn(struct engine *e, const struct rule *r
         MODE_FLOW(fl, struct backlog_flow)->doomed = true;
         return (struct syn_decision){ SYN_ACCEPT, 0 };
     }
-    engine_event(e, fl, EV_SYN_DROPPED_BACKLOG, f->flags, 0, -1);
+    tcp_event(e, fl, EV_SYN_DROPPED_BACKLOG, f->flags, 0, -1);
     return (struct syn_decision){ SYN_DROP, 0 };
 }
 

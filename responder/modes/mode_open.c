@@ -21,6 +21,11 @@ const struct mode_param open_param_echo = {
     .name = "echo", .help = "echo received data back", .finish = echo_finish,
 };
 
+/* unread's (its table declares it); defined here, below unread, as open reads it too */
+const struct mode_param unread_param_read_wait = {
+    .name = "read-wait", .metavar = "MS", .unit = "milliseconds", .lo = 0, .hi = 600000,
+    .dflt = 20, .help = "read once data has been quiet for MS without PSH",
+};
 static const struct mode_param *const open_params[] = { &open_param_echo, NULL };
 static const struct mode_param *const open_uses[] = { &unread_param_read_wait, REPLY_PARAMS, NULL };
 
@@ -34,9 +39,9 @@ struct syn_decision open_on_syn(struct engine *e, const struct rule *r, struct f
 void open_on_data(struct engine *e, const struct rule *r, struct flow *fl,
                   const uint8_t *data, size_t n, bool psh)
 {
-    engine_app_read(e, fl, (uint32_t)n);
+    app_read(e, fl, (uint32_t)n);
     if (open_reads_payload(r) && data)
-        engine_app_send(e, fl, data, n);
+        app_send(e, fl, data, n);
     if (!reply_wanted(&r->p.reply))
         return;
     /* a request ends with PSH (the client's write); without it, after --read-wait of quiet.
@@ -44,7 +49,7 @@ void open_on_data(struct engine *e, const struct rule *r, struct flow *fl,
     if (psh || reply_busy(fl))
         reply_start(e, fl, false);
     else
-        engine_app_timer(e, fl, mode_value(&r->p, &unread_param_read_wait));
+        app_timer(e, fl, mode_value(&r->p, &unread_param_read_wait));
 }
 
 bool open_reads_payload(const struct rule *r)

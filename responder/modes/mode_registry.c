@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "mode.h"
+#include "param_table.h"
 
 extern const struct mode_ops mode_open, mode_rst, mode_silent, mode_delay, mode_unread,
     mode_after_close, mode_backlog;
@@ -13,46 +14,7 @@ static const struct mode_ops *modes[MODE_MAX + 1] = {
     &mode_backlog, NULL,
 };
 
-/* Slot i of struct mode_params holds params[i]; built on first use. */
-static const struct mode_param *params[MODE_PARAM_MAX + 1];
-static size_t nparams;
-static bool built;
-
-static const struct mode_param *param_named(const char *name)
-{
-    for (size_t i = 0; i < nparams; i++)
-        if (strcmp(params[i]->name, name) == 0)
-            return params[i];
-    return NULL;
-}
-
-/* What adding list would do: -1 with why when a name is taken by another parameter or
- * the slots would not hold them; else how many new slots. */
-static int check_params(const struct mode_param *const *list, size_t extra, char *err,
-                        size_t errlen)
-{
-    size_t n = 0;
-    for (size_t i = 0; list && list[i]; i++) {
-        const struct mode_param *same = param_named(list[i]->name);
-        if (same && same != list[i]) {
-            snprintf(err, errlen, "parameter '%s' is declared twice", list[i]->name);
-            return -1;
-        }
-        n += !same;
-    }
-    if (nparams + extra + n > MODE_PARAM_MAX) {
-        snprintf(err, errlen, "more than %d mode parameters (raise MODE_PARAM_MAX)", MODE_PARAM_MAX);
-        return -1;
-    }
-    return (int)n;
-}
-
-static void add_params(const struct mode_param *const *list)
-{
-    for (size_t i = 0; list && list[i]; i++)
-        if (!param_named(list[i]->name))
-            params[nparams++] = list[i];
-}
+static bool built;   /* the table of parameters (param_table.c) holds the built-ins' */
 
 /* Declared parameters first, in mode order, then the used ones: the order of the rules
  * file's "expected ..." list and of --help. */
@@ -63,11 +25,11 @@ static void build(void)
         return;
     built = true;
     for (size_t i = 0; modes[i]; i++)
-        if (check_params(modes[i]->params, 0, err, sizeof err) >= 0)
-            add_params(modes[i]->params);
+        if (param_table_check(modes[i]->params, 0, err, sizeof err) >= 0)
+            param_table_add(modes[i]->params);
     for (size_t i = 0; modes[i]; i++)
-        if (check_params(modes[i]->uses, 0, err, sizeof err) >= 0)
-            add_params(modes[i]->uses);
+        if (param_table_check(modes[i]->uses, 0, err, sizeof err) >= 0)
+            param_table_add(modes[i]->uses);
 }
 
 const struct mode_ops *const *mode_all(void) { return modes; }
@@ -75,7 +37,7 @@ const struct mode_ops *const *mode_all(void) { return modes; }
 const struct mode_param *const *mode_param_all(void)
 {
     build();
-    return params;
+    return param_table_all();
 }
 
 int mode_index(const struct mode_ops *m)
@@ -109,11 +71,11 @@ int mode_register(const struct mode_ops *m, char *err, size_t errlen)
         snprintf(err, errlen, "more than %d modes (raise MODE_MAX)", MODE_MAX);
         return -1;
     }
-    if ((own = check_params(m->params, 0, err, errlen)) < 0 ||
-        check_params(m->uses, (size_t)own, err, errlen) < 0)
+    if ((own = param_table_check(m->params, 0, err, errlen)) < 0 ||
+        param_table_check(m->uses, (size_t)own, err, errlen) < 0)
         return -1;
-    add_params(m->params);
-    add_params(m->uses);
+    param_table_add(m->params);
+    param_table_add(m->uses);
     modes[n] = m;
     return 0;
 }
@@ -121,22 +83,13 @@ int mode_register(const struct mode_ops *m, char *err, size_t errlen)
 const struct mode_param *mode_param_find(const char *name)
 {
     build();
-    return param_named(name);
+    return param_table_find(name);
 }
 
 int mode_param_slot(const struct mode_param *d)
 {
     build();
-    for (size_t i = 0; i < nparams; i++)
-        if (params[i] == d)
-            return (int)i;
-    return -1;
-}
-
-uint32_t mode_value(const struct mode_params *p, const struct mode_param *d)
-{
-    int slot = mode_param_slot(d);
-    return slot < 0 ? 0 : p->v[slot];
+    return param_table_slot(d);
 }
 
 static bool in(const struct mode_param *const *list, const struct mode_param *d)

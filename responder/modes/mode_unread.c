@@ -1,6 +1,6 @@
 /* unread and after-close: the seed's server. The application reads once, --read bytes,
  * writes --reply if given, then closes. Whether that close is a FIN or an RST is the kernel's rule, applied by
- * engine_app_close: RST when bytes remain unread (case 4). After a FIN, data from the peer
+ * app_close: RST when bytes remain unread (case 4). After a FIN, data from the peer
  * meets a closed socket and is reset (case 5). The read happens when the sender pushes
  * (PSH ends a write) or after --read-wait ms of quiet, as a blocked read() would return
  * with what arrived. */
@@ -13,10 +13,6 @@
 static const struct mode_param read_param = {
     .name = "read", .metavar = "BYTES", .unit = "bytes", .lo = 1, .hi = 1u << 30,
     .dflt = 4096, .help = "the application reads BYTES once",
-};
-const struct mode_param unread_param_read_wait = {
-    .name = "read-wait", .metavar = "MS", .unit = "milliseconds", .lo = 0, .hi = 600000,
-    .dflt = 20, .help = "read once data has been quiet for MS without PSH",
 };
 static const struct mode_param *const unread_params[] = { &read_param, &unread_param_read_wait, NULL };
 static const struct mode_param *const unread_uses[] = { REPLY_PARAMS, NULL };
@@ -31,7 +27,7 @@ static void app_read_and_close(struct engine *e, const struct rule *r, struct fl
     if (u->read_done)
         return;
     u->read_done = true;
-    engine_app_read(e, fl, mode_value(&r->p, &read_param));
+    app_read(e, fl, mode_value(&r->p, &read_param));
     reply_start(e, fl, true);   /* the reply, if any, then the close */
 }
 
@@ -47,7 +43,7 @@ static void unread_on_data(struct engine *e, const struct rule *r, struct flow *
     if (psh)
         app_read_and_close(e, r, fl);
     else if (fl->timer != TM_APP)
-        engine_app_timer(e, fl, mode_value(&r->p, &unread_param_read_wait));
+        app_timer(e, fl, mode_value(&r->p, &unread_param_read_wait));
 }
 
 static void unread_on_timer(struct engine *e, const struct rule *r, struct flow *fl)

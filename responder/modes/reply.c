@@ -109,13 +109,13 @@ static bool sent_all(struct engine *e, struct flow *fl)
     if (rp->reset_after) {
         /* the abortive close of a server that crashes mid-transfer (or SO_LINGER 0),
          * whatever the peer has or has not acknowledged */
-        engine_app_abort(e, fl, EV_REPLY_RESET);
+        app_abort(e, fl, EV_REPLY_RESET);
         return false;
     }
     fl->reply_phase = RP_SENT;
-    engine_event(e, fl, EV_REPLY, -1, 0, -1);
+    tcp_event(e, fl, EV_REPLY, -1, 0, -1);
     if (fl->close_after_reply && !fl->reply_queued) {
-        engine_app_close(e, fl);
+        app_close(e, fl);
         return fl->state != ST_FREE;
     }
     return true;
@@ -202,7 +202,7 @@ static bool rto_fire(struct engine *e, struct flow *fl)
         /* tcp_write_timeout: give up without a word to the peer */
         struct ev ev = flow_ev(fl, EV_RTX_TIMEOUT);
         ev.rtx = fl->rtx;
-        ev_emit(&e->ev, &ev);
+        e->hook.event(e, &ev);
         flow_release(e, fl);
         return false;
     }
@@ -254,7 +254,7 @@ void reply_start(struct engine *e, struct flow *fl, bool close_after)
     }
     if (!rp->body) {
         if (fl->close_after_reply) {
-            engine_app_close(e, fl);
+            app_close(e, fl);
             return;
         }
         if (complete(e, fl))
@@ -274,7 +274,7 @@ void reply_close(struct engine *e, struct flow *fl)
         fl->close_after_reply = true;
         return;
     }
-    engine_app_close(e, fl);
+    app_close(e, fl);
 }
 
 void reply_fin_sent(struct engine *e, struct flow *fl)
@@ -313,7 +313,7 @@ static void forget(struct engine *e, struct flow *fl)
 {
     /* the server drops the connection without a word (a restart, a pool's or a NAT's idle
      * timeout): no FIN, no RST; its next segment meets a host that knows nothing of it */
-    engine_event(e, fl, EV_IDLE_FORGET, -1, 0, -1);
+    tcp_event(e, fl, EV_IDLE_FORGET, -1, 0, -1);
     fl->state = ST_FORGOTTEN;
     fl->reply_phase = RP_IDLE;
     fl->rto_us = 0;
@@ -343,4 +343,60 @@ void reply_timer(struct engine *e, struct flow *fl)
         break;
     }
     arm(e, fl);
+}
+
+/* ---- the application's calls (the modes'): below the modes, which call down only ---- */
+
+void app_timer(struct engine *e, struct flow *fl, uint32_t ms)
+{
+    timer_arm(&e->ft, fl, TM_APP, e->now_us + (uint64_t)ms * 1000);
+}
+
+void app_read(struct engine *e, struct flow *fl, uint32_t n)
+{
+    (void)e;
+    fl->unread -= n < fl->unread ? n : fl->unread;
+}
+
+void app_close(struct engine *e, struct flow *fl)
+{
+    if (fl->app_closed)
+        return;
+    fl->app_closed = true;
+    if (fl->state != ST_ESTABLISHED && fl->state != ST_CLOSE_WAIT)
+        return;
+    timer_cancel(&e->ft, fl);
+    if (fl->unread) {
+        /* __tcp_close: data the application never read -> abortive close, RFC 2525 §2.17 */
+        app_abort(e, fl, EV_UNREAD_RESET);
+        return;
+    }
+    fl->state = fl->state == ST_ESTABLISHED ? ST_FIN_WAIT1 : ST_LAST_ACK;
+    tcp_send_flow(e, fl, TH_FIN | TH_ACK, NULL, 0);
+    tcp_event(e, fl, EV_FIN_CLOSE, -1, 0, TH_FIN | TH_ACK);
+    reply_fin_sent(e, fl);
+}
+
+void app_abort(struct engine *e, struct flow *fl, enum ev_kind why)
+{
+    /* tcp_send_active_reset: RST|ACK at SND.NXT / RCV.NXT */
+    tcp_send_flow(e, fl, TH_RST | TH_ACK, NULL, 0);
+    struct ev ev = flow_ev(fl, why);
+    ev.out_flags = TH_RST | TH_ACK;
+    ev.unread = fl->unread;
+    e->hook.event(e, &ev);
+    flow_release(e, fl);
+}
+
+void app_send(struct engine *e, struct flow *fl, const uint8_t *data, size_t n)
+{
+    if (fl->state != ST_ESTABLISHED && fl->state != ST_CLOSE_WAIT)
+        return;
+    size_t mss = tcp_send_mss(e, fl);
+    while (n) {
+        size_t k = n < mss ? n : mss;
+        tcp_send_flow(e, fl, TH_ACK | (k == n ? TH_PSH : 0), data, k);
+        data += k;
+        n -= k;
+    }
 }

@@ -1,8 +1,9 @@
-/* nmap-os-db value expressions and fingerprint scoring. Matching follows nmap's
+/* nmap-os-db value expressions: matching and picking. Matching follows nmap's
  * expr_match (osscan.cc): alternatives split at '|'; a value starting with a hex digit is
  * compared as a number (leading zeros ignored) against 'A-B', '>N', '<N' or a number;
  * anything else must be equal; inside option strings, '[expr]' matches a run of hex
- * digits. Picking goes the other way: one concrete value an expression accepts. */
+ * digits. Picking goes the other way: one concrete value an expression accepts. Scoring
+ * a fingerprint against the names of its tests is nmapdb.c's. */
 #include <ctype.h>
 #include <string.h>
 #include "nmapdb.h"
@@ -354,32 +355,7 @@ bool nmap_expr_pick_near(const char *expr, uint32_t want, uint32_t *out)
     return found;
 }
 
-/* ---- scoring ---- */
-
-static bool nested_attr(enum nmap_test t, const char *attr)
-{
-    return t == NT_OPS || strcmp(attr, "O") == 0;
-}
-
-double nmapdb_score(const struct nmapdb *db, const struct nmapdb_entry *ref,
-                    const struct nmapdb_entry *obs)
-{
-    unsigned long total = 0, good = 0;
-    for (int t = 0; t < NT_COUNT; t++) {
-        if (!ref->t[t].present || !obs->t[t].present)
-            continue;
-        for (unsigned i = 0; i < nmap_attr_count((enum nmap_test)t); i++) {
-            const char *r = ref->t[t].val[i], *v = obs->t[t].val[i];
-            if (!r || !v)
-                continue;
-            unsigned pts = db && db->have_points ? db->points[t][i] : 1;
-            total += pts;
-            if (nmap_expr_match(r, v, nested_attr((enum nmap_test)t, nmap_attr_name((enum nmap_test)t, i))))
-                good += pts;
-        }
-    }
-    return total ? (double)good / (double)total : 0.0;
-}
+/* ---- concrete values ---- */
 
 bool nmapdb_concrete(const struct nmapdb_entry *e, struct nmapdb_entry *obs, char *buf, size_t cap)
 {

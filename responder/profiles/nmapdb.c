@@ -70,6 +70,12 @@ int nmap_attr_index(enum nmap_test t, const char *name, size_t len)
     return -1;
 }
 
+/* Attributes whose values are option strings, matched with nested [expr] runs. */
+static bool nested_attr(enum nmap_test t, const char *attr)
+{
+    return t == NT_OPS || strcmp(attr, "O") == 0;
+}
+
 static int test_index(const char *name, size_t len)
 {
     for (int t = 0; t < NT_COUNT; t++)
@@ -277,7 +283,7 @@ static bool test_line(struct ps *s, char *p, char *end)
             if (tmp.val[i])
                 return fail(s, NDW_DUPATTR, "", a, (size_t)(eq - a), "");
             char why[64], pre[96];
-            bool nested = t == NT_OPS || strcmp(attr_names[t][i], "O") == 0;
+            bool nested = nested_attr((enum nmap_test)t, attr_names[t][i]);
             if (!nmap_expr_valid(val, nested, why)) {
                 snprintf(pre, sizeof pre, "%s.%s=\"", test_names[t], attr_names[t][i]);
                 char post[80];
@@ -532,4 +538,24 @@ bool nmapdb_no_response(const struct nmapdb_entry *e, enum nmap_test t)
         return true;
     }
     return e->t[t].val[0] && strcmp(e->t[t].val[0], "N") == 0;
+}
+
+double nmapdb_score(const struct nmapdb *db, const struct nmapdb_entry *ref,
+                    const struct nmapdb_entry *obs)
+{
+    unsigned long total = 0, good = 0;
+    for (int t = 0; t < NT_COUNT; t++) {
+        if (!ref->t[t].present || !obs->t[t].present)
+            continue;
+        for (unsigned i = 0; i < nmap_attr_count((enum nmap_test)t); i++) {
+            const char *r = ref->t[t].val[i], *v = obs->t[t].val[i];
+            if (!r || !v)
+                continue;
+            unsigned pts = db && db->have_points ? db->points[t][i] : 1;
+            total += pts;
+            if (nmap_expr_match(r, v, nested_attr((enum nmap_test)t, nmap_attr_name((enum nmap_test)t, i))))
+                good += pts;
+        }
+    }
+    return total ? (double)good / (double)total : 0.0;
 }

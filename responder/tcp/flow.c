@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "engine.h"
 #include "flow.h"
+#include "mode.h"
 
 _Static_assert(sizeof(struct flow) <= 256, "a flow must stay within 256 bytes");
 
@@ -211,4 +213,12 @@ void timer_arm(struct flowtab *t, struct flow *f, enum timer_kind k, uint64_t de
     f->deadline_us = deadline_us;
     heap_set(t, t->nheap++, idx);
     heap_up(t, t->nheap - 1);
+}
+
+void flow_release(struct engine *e, struct flow *fl)
+{
+    const struct mode_ops *m = fl->rule->mode;
+    if (m->on_release)
+        m->on_release(e, fl->rule, fl);
+    flow_del(&e->ft, fl);
 }

@@ -12,20 +12,12 @@
 
 static const struct mode_ops *mode_of(const struct flow *fl) { return fl->rule->mode; }
 
-void flow_release(struct engine *e, struct flow *fl)
-{
-    const struct mode_ops *m = mode_of(fl);
-    if (m->on_release)
-        m->on_release(e, fl->rule, fl);
-    flow_del(&e->ft, fl);
-}
-
 static void event_for_frame(struct engine *e, const struct frame *f, const struct rule *r,
                             enum ev_kind k, int out_flags)
 {
     struct ev ev = frame_ev(f, r, k);
     ev.out_flags = out_flags;
-    ev_emit(&e->ev, &ev);
+    e->hook.event(e, &ev);
 }
 
 /* A segment that matches no connection and opens none: the profile says what such a
@@ -70,7 +62,7 @@ static bool evict_half_open(struct engine *e)
     struct flow *old = timer_peek(&e->ft);
     if (!old || (old->state != ST_SYN_RCVD && old->state != ST_SYN_PENDING))
         return false;
-    engine_event(e, old, EV_TABLE_FULL, -1, 0, -1);
+    tcp_event(e, old, EV_TABLE_FULL, -1, 0, -1);
     flow_release(e, old);
     return true;
 }
@@ -118,7 +110,7 @@ void tcp_synack_first(struct engine *e, struct flow *fl)
     struct ev ev = flow_ev(fl, EV_SYNACK);
     ev.out_flags = TH_SYN | TH_ACK;
     ev.delay_ms = (double)(fl->synack_us - fl->syn_us) / 1000.0;
-    ev_emit(&e->ev, &ev);
+    e->hook.event(e, &ev);
     timer_arm(&e->ft, fl, TM_SYNACK, e->now_us + (uint64_t)e->prof->synack_rto_ms * 1000);
 }
 
@@ -164,6 +156,8 @@ static void listen_syn(struct engine *e, const struct frame *f, const struct rul
     }
 }
 
+/* RFC 9293 §3.10.7 SEGMENT ARRIVES with no connection: §3.10.7.1 "If the state is CLOSED"
+ * (a closed or firewalled port), §3.10.7.2 "If the state is LISTEN" (a listener). */
 static void no_flow(struct engine *e, const struct frame *f)
 {
     const struct rule *r = engine_rule_for(e, f);
@@ -179,7 +173,9 @@ static void no_flow(struct engine *e, const struct frame *f)
         break;
     }
     /* a listener: odd segments are the profile's (Linux tcp_rcv_state_process, LISTEN:
-     * ACK -> reset, SYN with FIN or no SYN -> discard); a SYN opens a connection */
+     * ACK -> reset, SYN with FIN or no SYN -> discard); a SYN opens a connection.
+     * §3.10.7.2 first (an RST is ignored), second (an ACK draws a reset) and fourth
+     * (other text or control: drop) checks: stray() and the RST test; third (SYN): */
     if (stray(e, f, r, true) || (f->flags & TH_RST))
         return;
     if (f->flags & TH_SYN)
@@ -204,13 +200,14 @@ static void in_syn_pending(struct engine *e, struct flow *fl, const struct frame
     /* the SYN-ACK is still held back: a retransmitted SYN changes nothing; an RST at
      * RCV.NXT withdraws the connection */
     if ((f->flags & TH_RST) && f->seq == fl->rcv_nxt) {
-        engine_event(e, fl, EV_PEER_RESET, f->flags, 0, -1);
+        tcp_event(e, fl, EV_PEER_RESET, f->flags, 0, -1);
         flow_release(e, fl);
     }
 }
 
 static void synchronized(struct engine *e, struct flow *fl, const struct frame *f);
 
+/* RFC 9293 §3.10.7.4 "Otherwise" in SYN-RECEIVED, with Linux's tcp_check_req order. */
 static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f)
 {
     uint8_t fl_flags = f->flags;
@@ -219,11 +216,14 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
         tcp_synack_again(e, fl, fl_flags);
         return;
     }
+    /* first: check the sequence number */
     if (!in_window(e, fl, f)) {
         if (!(fl_flags & TH_RST))
             tcp_send_ack(e, fl);
         return;
     }
+    /* second (RST) and fourth (SYN) checks: both end the embryonic connection here, as
+     * tcp_check_req does; the third (security) has nothing to check */
     if (fl_flags & (TH_RST | TH_SYN)) {
         /* embryonic reset: the client refused our SYN-ACK (case 3 when it gave up) */
         int out = -1;
@@ -232,23 +232,24 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
         struct ev ev = flow_ev(fl, EV_CLIENT_ABORT);
         ev.in_flags = fl_flags; ev.out_flags = out;
         ev.delay_ms = (double)(fl->synack_us - fl->syn_us) / 1000.0;
-        ev_emit(&e->ev, &ev);
+        e->hook.event(e, &ev);
         flow_release(e, fl);
         return;
     }
+    /* fifth: check the ACK field (none: drop; SND.UNA < SEG.ACK =< SND.NXT: ESTABLISHED) */
     if (!(fl_flags & TH_ACK))
         return;
     if (f->ack != fl->iss + 1) {
         /* an ACK of something we never sent: RST with SEQ = SEG.ACK */
         int out = tcp_send_reset_for(e, f);
-        engine_event(e, fl, EV_UNKNOWN_FLOW, fl_flags, (uint32_t)f->payload_len, out);
+        tcp_event(e, fl, EV_UNKNOWN_FLOW, fl_flags, (uint32_t)f->payload_len, out);
         return;
     }
     const struct mode_ops *m = mode_of(fl);
     if (m->on_established && !m->on_established(e, fl->rule, fl)) {
         /* accept queue overflow with tcp_abort_on_overflow: the final ACK gets RST */
         int out = tcp_send_reset_for(e, f);
-        engine_event(e, fl, EV_BACKLOG_RESET, fl_flags, (uint32_t)f->payload_len, out);
+        tcp_event(e, fl, EV_BACKLOG_RESET, fl_flags, (uint32_t)f->payload_len, out);
         flow_release(e, fl);
         return;
     }
@@ -257,7 +258,7 @@ static void in_syn_rcvd(struct engine *e, struct flow *fl, const struct frame *f
     fl->snd_una = f->ack;
     fl->snd_wnd = (uint32_t)f->win << fl->snd_wscale;
     reply_established(e, fl);
-    engine_event(e, fl, EV_HANDSHAKE, fl_flags, (uint32_t)f->payload_len, -1);
+    tcp_event(e, fl, EV_HANDSHAKE, fl_flags, (uint32_t)f->payload_len, -1);
     if (f->payload_len || (fl_flags & TH_FIN))
         synchronized(e, fl, f);
 }
@@ -269,7 +270,7 @@ void tcp_synack_again(struct engine *e, struct flow *fl, int in_flags)
     ev.in_flags = in_flags;
     ev.out_flags = TH_SYN | TH_ACK;
     ev.rtx = fl->rtx;
-    ev_emit(&e->ev, &ev);
+    e->hook.event(e, &ev);
 }
 
 static void ofo_add(struct flow *fl, uint32_t l, uint32_t r)
@@ -345,7 +346,9 @@ struct app_news {
 };
 
 /* A segment on a synchronized connection: acts on it (state, ACK, reset) and fills news
- * with what the application is to hear; news stays empty when the flow was freed. */
+ * with what the application is to hear; news stays empty when the flow was freed.
+ * RFC 9293 §3.10.7.4 "Otherwise", its checks in order (the third, security, and the sixth,
+ * URG, have nothing to do here). */
 static void segment_arrives(struct engine *e, struct flow *fl, const struct frame *f,
                             struct app_news *news)
 {
@@ -357,27 +360,31 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
         no_flow(e, f);
         return;
     }
+    /* first: check the sequence number */
     if (!in_window(e, fl, f)) {
         if (!(flags & TH_RST))
             tcp_send_ack(e, fl);   /* RFC 9293: unacceptable segment -> ACK */
         return;
     }
+    /* second: check the RST bit */
     if (flags & TH_RST) {
         /* RFC 5961 §3.2: only an exact RCV.NXT resets; in-window otherwise draws a challenge */
         if (f->seq == fl->rcv_nxt) {
-            engine_event(e, fl, EV_PEER_RESET, flags, 0, -1);
+            tcp_event(e, fl, EV_PEER_RESET, flags, 0, -1);
             flow_release(e, fl);
         } else {
             tcp_send_ack(e, fl);
-            engine_event(e, fl, EV_CHALLENGE_ACK, flags, 0, TH_ACK);
+            tcp_event(e, fl, EV_CHALLENGE_ACK, flags, 0, TH_ACK);
         }
         return;
     }
+    /* fourth: check the SYN bit */
     if (flags & TH_SYN) {
         tcp_send_ack(e, fl);   /* RFC 5961 §4 */
-        engine_event(e, fl, EV_CHALLENGE_ACK, flags, (uint32_t)f->payload_len, TH_ACK);
+        tcp_event(e, fl, EV_CHALLENGE_ACK, flags, (uint32_t)f->payload_len, TH_ACK);
         return;
     }
+    /* fifth: check the ACK field */
     if (!(flags & TH_ACK))
         return;
     if (seq_gt(f->ack, fl->snd_nxt))
@@ -387,7 +394,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
     uint32_t una = fl->snd_una;
     process_ack(e, fl, f);
     if (fl->state == ST_LAST_ACK && fl->app_closed && f->ack == fl->snd_nxt) {
-        engine_event(e, fl, EV_PEER_CLOSE, flags, 0, -1);
+        tcp_event(e, fl, EV_PEER_CLOSE, flags, 0, -1);
         flow_release(e, fl);
         return;
     }
@@ -395,6 +402,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
     if (fl->state == ST_FREE)
         return;
 
+    /* seventh: process the segment text */
     uint32_t len = (uint32_t)f->payload_len, fresh = 0, absorbed = 0;
     const uint8_t *fresh_data = NULL;
     bool need_ack = false, fin_now = false;
@@ -404,7 +412,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
             /* our side is closed for reading: new data resets (RFC 1122 4.2.2.13;
              * tcp_rcv_state_process TCPABORTONDATA, then tcp_v4_send_reset) */
             int out = tcp_send_reset_for(e, f);
-            engine_event(e, fl, EV_DATA_AFTER_CLOSE, flags, len, out);
+            tcp_event(e, fl, EV_DATA_AFTER_CLOSE, flags, len, out);
             flow_release(e, fl);
             return;
         }
@@ -435,6 +443,7 @@ static void segment_arrives(struct engine *e, struct flow *fl, const struct fram
             need_ack = true;   /* wholly old: duplicate */
         }
     }
+    /* eighth: check the FIN bit */
     if ((flags & TH_FIN) && f->seq + len == fl->rcv_nxt && !fl->peer_fin) {
         fl->rcv_nxt++;
         fl->peer_fin = true;

@@ -77,7 +77,7 @@ static void send_frame(struct engine *e, const uint8_t dst_mac[6], const struct 
         n = tmpl_tcp4_build(&e->tmpl, e->txbuf, sizeof e->txbuf, e->mac, dst_mac, ip, tcp, data, len);
     }
     if (n)
-        engine_send(e, e->txbuf, n);
+        e->hook.frame(e, e->txbuf, n);
 }
 
 static void ip_for_flow(const struct engine *e, const struct flow *fl, struct ip4_spec *ip)

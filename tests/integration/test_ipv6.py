@@ -118,10 +118,11 @@ def test_rst_like_kernel(lab6):
 
 
 # Sent from the client with scapy: SYNs and a stray ACK with traffic classes, each SYN twice
-# from the same port, to the kernel and to the responder.
+# from the same port, and a SYN in an atomic fragment (RFC 6946), to the kernel and to the
+# responder.
 PROBE = r"""
 import json, sys, time
-from scapy.all import Ether, IPv6, TCP, AsyncSniffer, conf, sendp
+from scapy.all import Ether, IPv6, IPv6ExtHdrFragment, TCP, AsyncSniffer, conf, sendp
 conf.verb = 0
 hosts = json.loads(sys.argv[1])
 sn = AsyncSniffer(iface="c0", filter="ip6 and tcp and not src host 2001:2::1")
@@ -134,6 +135,8 @@ for dst, mac in hosts.items():
         if fl == "PA":
             pkt = pkt / b"hello"
         sendp(pkt, iface="c0")
+    sendp(Ether(dst=mac) / IPv6(src="2001:2::1", dst=dst) / IPv6ExtHdrFragment(offset=0, m=0, id=77) /
+          TCP(sport=42006, dport=81, flags="S", seq=1000), iface="c0")
 time.sleep(0.5)
 for p in sn.stop():
     print(json.dumps({"src": p[IPv6].src, "sport": p[TCP].dport, "flags": str(p[TCP].flags),
@@ -144,7 +147,8 @@ for p in sn.stop():
 
 def test_stray_resets_like_kernel(lab6):
     """Traffic class reflected (ECN bits cleared) and one flow label per 4-tuple, as
-    tcp_v6_send_reset does; seq/ack for SYN, ACK and data segments to a closed port."""
+    tcp_v6_send_reset does; seq/ack for SYN, ACK and data segments to a closed port; a
+    SYN in an atomic fragment answered as a whole packet."""
     with lab6.responder("-p", "81", "--mode", "rst", addr=RESP_IP6):
         # the client learns both MACs through neighbour discovery first
         lab6.client("connect_timeout", RESP_IP6, 81, 1000)
@@ -154,7 +158,7 @@ def test_stray_resets_like_kernel(lab6):
     assert r.returncode == 0, r.stderr
     got = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
     by = {h: [g for g in got if g["src"] == h] for h in (KERNEL_IP6, RESP_IP6)}
-    assert len(by[KERNEL_IP6]) == 6, got
+    assert len(by[KERNEL_IP6]) == 7, got
 
     def shape(ans):
         first = {}

@@ -145,6 +145,45 @@ static void test_rst_mode(void **st)
     fx_free(x);
 }
 
+/* The TCP core reaches the world only through e->hook: with the hooks replaced, every frame
+ * and event of a connection (the application's close included) arrives there, and nothing
+ * reaches the engine's own stream or wire counter. */
+static enum ev_kind hook_kinds[16];
+static int hook_events;
+static void hook_frame(struct engine *e, const uint8_t *frame, size_t len)
+{
+    (void)e;
+    record(NULL, frame, len);
+}
+static void hook_event(struct engine *e, const struct ev *ev)
+{
+    (void)e;
+    if (hook_events < 16)
+        hook_kinds[hook_events++] = ev->kind;
+}
+
+static void test_core_hooks(void **st)
+{
+    (void)st;
+    struct fx *x = fx_new("open", NULL);
+    x->e.hook.frame = hook_frame;
+    x->e.hook.event = hook_event;
+    hook_events = 0;
+    uint32_t iss = handshake(x);
+    send_seg(x, TH_FIN | TH_ACK, x->cseq, iss + 1, NULL, 0, false);   /* the peer closes */
+    assert_int_equal(rec.n, 2);                       /* our ACK of its FIN, then our FIN */
+    assert_int_equal(out(1).flags, TH_FIN | TH_ACK);
+    send_seg(x, TH_ACK, x->cseq + 1, iss + 2, NULL, 0, false);
+    static const enum ev_kind want[] = { EV_SYNACK, EV_HANDSHAKE, EV_FIN_CLOSE, EV_PEER_CLOSE };
+    assert_int_equal(hook_events, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(hook_kinds[i], want[i]);
+    assert_int_equal(x->e.ev.total, 0);
+    assert_int_equal(x->e.tx_frames, 0);
+    assert_int_equal(x->e.ft.used, 0);
+    fx_free(x);
+}
+
 static void test_silent_mode(void **st)
 {
     (void)st;
@@ -929,6 +968,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rst_mode),
+        cmocka_unit_test(test_core_hooks),
         cmocka_unit_test(test_probe_answer_seq_ack_rules),
         cmocka_unit_test(test_silent_mode),
         cmocka_unit_test(test_synack_fields),

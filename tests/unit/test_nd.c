@@ -138,6 +138,10 @@ static void test_not_answered(void **st)
     len = build_ns6(in, sizeof in, PEER_MAC, PEER, OURS);
     memcpy(in + 14 + 24, ALLNODES, 16);
     assert_int_equal(answer(in, len, &na), 0);
+    /* unicast to another host's MAC */
+    len = build_ns6(in, sizeof in, PEER_MAC, PEER, OURS);
+    memcpy(in, PEER_MAC, 6);
+    assert_int_equal(answer(in, len, &na), 0);
     /* our own solicitation seen again */
     len = build_ns6(in, sizeof in, OUR_MAC, PEER, OURS);
     assert_int_equal(answer(in, len, &na), 0);

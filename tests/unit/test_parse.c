@@ -347,6 +347,15 @@ static void fragments(void **st)
     assert_int_equal(f.l4_off, 14 + 48);
     assert_int_equal(f.l4, L4_NONE);
     assert_int_equal(parse_exact(&f, c, 14 + 44), PKT_E_TRUNC_L3);
+    /* an atomic fragment: offset 0, no MF, decoded as the whole packet it is (RFC 6946) */
+    w16(fh + 2, 0);
+    n = ip6(c, 44, fh, 8, t, tcp(t, TH_SYN, NULL, 0));
+    assert_int_equal(parse_exact(&f, c, n), PKT_OK);
+    assert_int_equal(f.l4, L4_TCP);
+    assert_int_equal(f.flags, TH_SYN);
+    assert_int_equal(f.ip_hlen, 48);
+    assert_int_equal(f.ip_id, 0xbabe);
+    assert_false(f.mf);
 }
 
 static void trunc_l4_udp_icmp(void **st)

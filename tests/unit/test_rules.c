@@ -427,6 +427,36 @@ static void test_match_order(void **state)
     ruleset_free(&rs);
 }
 
+static void test_match_ipv6(void **state)
+{
+    (void)state;
+    struct ruleset rs;
+    char err[512];
+    ruleset_init(&rs);
+    assert_int_equal(load(&rs,
+        "2001:2::10 80 open\n"
+        "2001:2::/121 80,81 silent\n"     /* ::0-::7f */
+        "198.18.0.0/15 80 delay\n"        /* IPv4 only */
+        "* 82 unread\n", err, sizeof err), 0);
+    static const uint8_t a10[16] = { 0x20, 0x01, 0, 2, [15] = 0x10 };
+    static const uint8_t a7f[16] = { 0x20, 0x01, 0, 2, [15] = 0x7f };
+    static const uint8_t a80[16] = { 0x20, 0x01, 0, 2, [15] = 0x80 };
+    assert_ptr_equal(ruleset_match6(&rs, a10, 80), &rs.v[0]);
+    assert_ptr_equal(ruleset_match6(&rs, a10, 81), &rs.v[1]);
+    assert_ptr_equal(ruleset_match6(&rs, a7f, 80), &rs.v[1]);
+    assert_ptr_equal(ruleset_match6(&rs, a80, 80), &rs.dflt);   /* past the /121 */
+    assert_ptr_equal(ruleset_match6(&rs, a80, 82), &rs.v[3]);
+    assert_ptr_equal(ruleset_match(&rs, IP(198, 18, 0, 10), 80), &rs.v[2]);
+    assert_ptr_equal(ruleset_match(&rs, IP(198, 18, 0, 10), 82), &rs.v[3]);
+    /* an IPv6 rule never takes an IPv4 address whose bits happen to fit */
+    assert_ptr_equal(ruleset_match(&rs, 0x20010002u, 81), &rs.dflt);
+    assert_int_equal(load(&rs, "2001:2::/129 80 rst\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "t.rules:1: bad prefix length in '2001:2::/129' (expected /0../128)"));
+    assert_int_equal(load(&rs, "2001:2:::1 80 rst\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "bad address"));
+    ruleset_free(&rs);
+}
+
 static void test_error_rolls_back(void **state)
 {
     (void)state;
@@ -478,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_line_limits),
         cmocka_unit_test(test_blank_and_comments),
         cmocka_unit_test(test_match_order),
+        cmocka_unit_test(test_match_ipv6),
         cmocka_unit_test(test_error_rolls_back),
         cmocka_unit_test(test_many_rules),
     };
