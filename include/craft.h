@@ -253,6 +253,9 @@ struct craft_patch {
 };
 void   craft_patch_init(const struct craft_ctx *c, const uint8_t *base, size_t len, struct craft_patch *p);
 void   craft_patch(const struct craft_ctx *c, const struct craft_patch *p, uint8_t *frame, uint64_t i);
+/* The ring's start: frame 0 into buf and the plan to patch it into frame i. Returns its
+ * length, or 0 (said on stderr) when the probe does not fit in cap. */
+size_t craft_ring_base(const struct craft_ctx *c, uint8_t *buf, size_t cap, struct craft_patch *p);
 
 /* ---- next hop (crafter/netio/neigh.c) ---- */
 struct route_info {

@@ -199,3 +199,14 @@ void craft_patch(const struct craft_ctx *c, const struct craft_patch *p, uint8_t
     }
     put16(frame + p->off_l4sum, sum);
 }
+
+size_t craft_ring_base(const struct craft_ctx *c, uint8_t *buf, size_t cap, struct craft_patch *p)
+{
+    size_t len = craft_build(c, 0, buf, cap);
+    if (!len) {
+        fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
+        return 0;
+    }
+    craft_patch_init(c, buf, len, p);
+    return len;
+}

@@ -123,13 +123,10 @@ int craft_run_flood(struct craft_run *r)
 {
     const struct craft_opts *o = r->o;
     char err[CRAFT_ERRLEN];
-    size_t len = craft_build(&r->ctx, 0, r->frame, sizeof r->frame);
-    if (!len) {
-        fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
-        return 3;
-    }
     struct craft_patch patch;
-    craft_patch_init(&r->ctx, r->frame, len, &patch);
+    size_t len = craft_ring_base(&r->ctx, r->frame, sizeof r->frame, &patch);
+    if (!len)
+        return 3;
     /* nothing is read while flooding: an open capture only makes the kernel timestamp and
      * filter every frame on the interface; the link is followed on its own */
     struct linkwatch lw = r->net.lw;

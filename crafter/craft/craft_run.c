@@ -136,13 +136,10 @@ int craft_run_ring(struct craft_run *r)
     const struct craft_opts *o = r->o;
     char err[CRAFT_ERRLEN];
     setup_owned(r);
-    size_t len = craft_build(&r->ctx, 0, r->frame, sizeof r->frame);
-    if (!len) {
-        fprintf(stderr, "rstcraft craft: probe does not fit in a frame\n");
-        return 3;
-    }
     struct craft_patch patch;
-    craft_patch_init(&r->ctx, r->frame, len, &patch);
+    size_t len = craft_ring_base(&r->ctx, r->frame, sizeof r->frame, &patch);
+    if (!len)
+        return 3;
     struct txring ring;
     if (txring_open(&ring, r->net.ifindex, (unsigned)len, err, sizeof err) < 0) {
         fprintf(stderr, "rstcraft craft: %s\n", err);
