@@ -45,8 +45,7 @@ struct netio {
                                must not send netio_dispatch searching the whole ring for a
                                lost head (rxring_recover reads every slot's status word:
                                hundreds of microseconds that a trigger arriving meanwhile
-                               waits); such a caller calls rxring_recover itself when a
-                               poll() of the socket says readable with nothing at the head */
+                               waits); such a caller calls netio_spin_look every few ms */
 };
 
 #define NETIO_ERRLEN 512
@@ -64,6 +63,10 @@ typedef void (*netio_rx_fn)(void *user, const struct timeval *ts, const uint8_t 
                             size_t caplen, size_t wirelen);
 /* Hand every frame waiting now to fn (non-blocking). Returns frames handled, or -1. */
 int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
+/* A spinner's look every few ms, after a netio_dispatch that returned got: an empty turn is
+ * normal there, but the socket readable with nothing at the ring's head means the head was
+ * lost (frames wait behind it), so the ring is searched once. */
+void netio_spin_look(struct netio *n, int got);
 /* After a poll that watched n->fd (its revents here, 0 if not polled) and n->lw.fd: take
  * the link changes and the capture socket's pending error, so that neither leaves poll
  * ready for ever, and say on stderr what changed, once: "rstcraft: r0: link down",

@@ -278,12 +278,7 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
             next_stats = stats_due(e, nio, c, start, next_stats);
             if (e->now_us >= next_link) {
                 next_link = e->now_us + 10000;
-                /* an empty turn is normal here; readable with nothing at the head is not */
-                if (got == 0 && nio->direct) {
-                    struct pollfd p = { .fd = nio->fd, .events = POLLIN };
-                    if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
-                        rxring_recover(&nio->ring);
-                }
+                netio_spin_look(nio, got);
                 if (!link_changed(e, nio, c, POLLERR, err))
                     return 1;
             }

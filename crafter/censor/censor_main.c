@@ -157,6 +157,7 @@ int censor_main(int argc, char **argv)
     ran = true;
     /* a reader that does not keep up loses event lines (counted), never a trigger */
     orig_stdout = linesink_take_stdout(&sink, 256 * 1024);
+    L.net.spinning = L.c.o.busy_poll;
     while (!censor_stop) {
         uint64_t now = now_mono_ns();
         if (L.c.o.duration_ns && now - L.t0 >= L.c.o.duration_ns)
@@ -170,7 +171,6 @@ int censor_main(int argc, char **argv)
          * change or the next second */
         short revents = 0;
         bool spin = L.c.o.busy_poll, look = !spin || now >= next_link;
-        L.net.spinning = spin;
         if (look) {
             struct pollfd p[2] = { { .fd = L.net.fd, .events = POLLIN },
                                    { .fd = L.net.lw.fd, .events = POLLIN } };
@@ -181,13 +181,10 @@ int censor_main(int argc, char **argv)
             revents = p[0].revents & ~POLLIN;
             if (p[1].revents)
                 revents |= POLLPRI;
-            if (spin) {
+            if (spin)
                 next_link = now + 10000000ull;
-                /* readable with nothing at the head: netio_dispatch searches the ring */
-                L.net.spinning = !(p[0].revents & POLLIN);
-            } else if (!(p[0].revents & POLLIN) && !revents) {
+            else if (!(p[0].revents & POLLIN) && !revents)
                 continue;
-            }
         }
         /* a link that goes down is waited out (said once), a deleted one ends the run;
          * a pending socket error is taken, so a flap never leaves us spinning */
@@ -196,10 +193,13 @@ int censor_main(int argc, char **argv)
             status = 1;
             goto out;
         }
-        if (netio_dispatch(&L.net, on_frame, &L) < 0) {
+        int got = netio_dispatch(&L.net, on_frame, &L);
+        if (got < 0) {
             fprintf(stderr, "rstcraft censor: capture on %s failed\n", L.c.o.ifname);
             goto out;
         }
+        if (spin && look)
+            netio_spin_look(&L.net, got);
     }
     status = 0;
 out:

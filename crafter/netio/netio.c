@@ -458,6 +458,15 @@ int netio_dispatch(struct netio *n, netio_rx_fn fn, void *user)
     return r < 0 ? -1 : r;
 }
 
+void netio_spin_look(struct netio *n, int got)
+{
+    if (!n->direct || got != 0)
+        return;
+    struct pollfd p = { .fd = n->fd, .events = POLLIN };
+    if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
+        rxring_recover(&n->ring);
+}
+
 static int sock_error(struct netio *n)
 {
     if (n->direct)
