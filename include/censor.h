@@ -173,6 +173,7 @@ struct censor_opts {
     uint32_t max_flows;
     bool     json, quiet;
     bool     busy_poll;          /* spin on the capture instead of sleeping in poll() */
+    int32_t  cpu_latency_us;     /* -1: none; else held as a PM QoS CPU latency request */
     bool     drop;               /* in path: also drop a censored connection's packets (nft) */
     const char *wfile;
     uint64_t duration_ns;

@@ -27,6 +27,7 @@ struct resp_config {
     const char    *user;            /* -Z */
     uint32_t       max_flows;       /* --max-flows (default 1000000) */
     bool           busy_poll;       /* --busy-poll: spin instead of sleeping (lowest latency) */
+    int32_t        cpu_latency_us;  /* --cpu-latency: -1 none, else a PM QoS request held */
     bool           list_profiles;   /* --list-profiles */
     const char    *personality;     /* --personality NAME: a fingerprint of nmap-os-db */
     const char    *os_db;           /* --os-db FILE (default /usr/share/nmap/nmap-os-db) */

@@ -46,6 +46,7 @@ struct netio {
                                lost head (rxring_recover reads every slot's status word:
                                hundreds of microseconds that a trigger arriving meanwhile
                                waits); such a caller calls netio_spin_look every few ms */
+    uint64_t warm_next_ns;  /* netio_spin_idle: when the send path is next kept warm */
 };
 
 #define NETIO_ERRLEN 512
@@ -67,6 +68,10 @@ int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
  * normal there, but the socket readable with nothing at the ring's head means the head was
  * lost (frames wait behind it), so the ring is searched once. */
 void netio_spin_look(struct netio *n, int got);
+/* A spinner's empty turn at now_ns (monotonic): keeps the kernel's send path warm for the
+ * next answer (see netio.c). Costs one refused system call every NETIO_WARM_NS. */
+#define NETIO_WARM_NS 20000ull
+void netio_spin_idle(struct netio *n, uint64_t now_ns);
 /* After a poll that watched n->fd (its revents here, 0 if not polled) and n->lw.fd: take
  * the link changes and the capture socket's pending error, so that neither leaves poll
  * ready for ever, and say on stderr what changed, once: "rstcraft: r0: link down",

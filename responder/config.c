@@ -9,6 +9,7 @@
 #include <string.h>
 #include "config.h"
 #include "cli.h"
+#include "cpu_latency.h"
 #include "mode.h"
 #include "profile.h"
 #include "params.h"
@@ -19,6 +20,7 @@ enum {
     OPT_MODE = 256, OPT_DEFAULT, OPT_RULES, OPT_PROFILE, OPT_LIST_PROFILES, OPT_LIST_MODES,
     OPT_MAC, OPT_FORCE, OPT_NO_PROBE, OPT_PROBE_MS, OPT_KGUARD, OPT_JSON, OPT_COUNT,
     OPT_DURATION, OPT_MAX_FLOWS, OPT_BUSY_POLL, OPT_PERSONALITY, OPT_OS_DB, OPT_STATS,
+    OPT_CPU_LATENCY,
     OPT_PARAM = 512,   /* + the slot of a mode parameter (mode_param_all) */
 };
 
@@ -44,6 +46,7 @@ static const struct option fixed_opts[] = {
     { "stats",             required_argument, NULL, OPT_STATS },
     { "max-flows",         required_argument, NULL, OPT_MAX_FLOWS },
     { "busy-poll",         no_argument,       NULL, OPT_BUSY_POLL },
+    { "cpu-latency",       required_argument, NULL, OPT_CPU_LATENCY },
     { "personality",       required_argument, NULL, OPT_PERSONALITY },
     { "os-db",             required_argument, NULL, OPT_OS_DB },
 };
@@ -278,6 +281,11 @@ static int option(struct resp_config *c, struct cli *st, int opt, const char *ar
         return duration_arg(&c->duration_s, arg, "--duration", err, errlen);
     case OPT_STATS:
         return duration_arg(&c->stats_s, arg, "--stats", err, errlen);
+    case OPT_CPU_LATENCY:
+        if ((rc = num_arg(&v, arg, 0, CPU_LATENCY_MAX_US, "--cpu-latency", "microseconds", err,
+                          errlen)) == 0)
+            c->cpu_latency_us = (int32_t)v;
+        return rc;
     case OPT_MAX_FLOWS:
         if ((rc = num_arg(&v, arg, 1000, 50000000, "--max-flows", "a number of flows", err,
                           errlen)) == 0)
@@ -368,6 +376,7 @@ int config_parse(struct resp_config *c, int argc, char **argv, char *err, size_t
     snprintf(c->profile, sizeof c->profile, "linux");
     c->probe_ms = 200;
     c->max_flows = 1000000;
+    c->cpu_latency_us = -1;
     memset(&st, 0, sizeof st);
     mode_params_default(&st.p);
     if (errlen)

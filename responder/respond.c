@@ -15,6 +15,7 @@
 #include "nd.h"
 #include "cmds.h"
 #include "config.h"
+#include "cpu_latency.h"
 #include "engine.h"
 #include "kguard.h"
 #include "mode.h"
@@ -274,6 +275,8 @@ static int run(struct engine *e, struct netio *nio, const struct resp_config *c,
             if ((c->count && e->ev.total >= c->count) || (end && e->now_us >= end))
                 break;
             int got = netio_dispatch(nio, rx_frame, &l);
+            if (got == 0)
+                netio_spin_idle(nio, e->now_us * 1000u);
             events_out(&e->ev.sink);
             next_stats = stats_due(e, nio, c, start, next_stats);
             if (e->now_us >= next_link) {
@@ -368,7 +371,7 @@ int respond_main(int argc, char **argv)
      * never cut short half-way (an nft guard installed and not removed) */
     sigset_t unblocked;
     int sfd = install_signals(&unblocked);
-    int code = 3;
+    int code = 3, qos_fd = -1;
     bool ran = false;
     uint64_t t_start = 0;
     /* small ring slots hold many frames; only echo needs whole GRO frames */
@@ -390,6 +393,9 @@ int respond_main(int argc, char **argv)
         if (p > 0)
             fprintf(stderr, "rstcraft: warning: %s (--force: claiming it anyway)\n", err);
     }
+    /* before privdrop: the request needs root, and stays held by the open descriptor */
+    if (c.cpu_latency_us >= 0 && (qos_fd = cpu_latency_hold(c.cpu_latency_us, err, sizeof err)) < 0)
+        goto out_nio;
     if (c.user && privdrop(c.user, err, sizeof err) != 0)
         goto out_nio;
     if (engine_init(&e, &c.rules, prof, pers ? &pers->ans : NULL, &c.addrs, &nio, mac,
@@ -420,6 +426,8 @@ int respond_main(int argc, char **argv)
         fprintf(stderr, "rstcraft: events dropped (slow reader): %llu\n",
                 (unsigned long long)e.ev.sink.dropped);
 out_nio:
+    if (qos_fd >= 0)
+        close(qos_fd);
     kguard_nft_remove();
     netio_close(&nio);
     if (code == 0)

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "addrset.h"
 #include "censor.h"
 #include "cli.h"
 #include "linesink.h"
 #include "cmds.h"
+#include "cpu_latency.h"
 #include "craft.h"
 #include "netio.h"
 
@@ -117,7 +119,7 @@ int censor_main(int argc, char **argv)
         fprintf(stderr, "rstcraft censor: %s\n", err);
         return 3;
     }
-    int status = 3;
+    int status = 3, qos_fd = -1;
     bool ran = false;
     static struct linesink sink;
     FILE *orig_stdout = NULL;
@@ -130,6 +132,11 @@ int censor_main(int argc, char **argv)
         goto out;
     }
     if (L.c.o.wfile && netio_dump_open(&L.net, L.c.o.wfile, err) < 0) {
+        fprintf(stderr, "rstcraft censor: %s\n", err);
+        goto out;
+    }
+    if (L.c.o.cpu_latency_us >= 0 &&
+        (qos_fd = cpu_latency_hold(L.c.o.cpu_latency_us, err, sizeof err)) < 0) {
         fprintf(stderr, "rstcraft censor: %s\n", err);
         goto out;
     }
@@ -149,9 +156,9 @@ int censor_main(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &rt);
     L.real0 = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
     if (!L.c.o.quiet)
-        fprintf(stderr, "rstcraft censor: watching %s, injector %s, tracking %s%s%s\n", L.c.o.ifname,
+        fprintf(stderr, "rstcraft censor: watching %s, injector %s, tracking %s%s%s%s\n", L.c.o.ifname,
                 L.c.o.inj->name, tcb_name(L.c.o.tcb), L.dropping ? ", dropping in table " : "",
-                L.dropping ? L.drop.table : "");
+                L.dropping ? L.drop.table : "", qos_fd >= 0 ? ", CPU latency request held" : "");
     fflush(stderr);
     uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0;
     ran = true;
@@ -200,6 +207,8 @@ int censor_main(int argc, char **argv)
         }
         if (spin && look)
             netio_spin_look(&L.net, got);
+        if (spin && got == 0)
+            netio_spin_idle(&L.net, now);
     }
     status = 0;
 out:
@@ -209,6 +218,8 @@ out:
     }
     if (L.dropping)
         censor_drop_close(&L.drop);
+    if (qos_fd >= 0)
+        close(qos_fd);
     netio_close(&L.net);
     censor_free(&L.c);
     return status;

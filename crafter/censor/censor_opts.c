@@ -6,6 +6,7 @@
 #include "censor.h"
 #include "cli.h"
 #include "cidr.h"
+#include "cpu_latency.h"
 #include "craft.h"
 
 void censor_usage(FILE *out)
@@ -57,6 +58,10 @@ void censor_usage(FILE *out)
 "                       start if left behind)\n"
 "  --busy-poll          spin on the capture instead of sleeping (a whole core; faster reaction\n"
 "                       on a core of its own: taskset -c 1 chrt -f 50 rstcraft censor ...)\n"
+"  --cpu-latency US     while running, ask the kernel to keep every CPU within US\n"
+"                       microseconds of waking (PM QoS, /dev/cpu_dma_latency); 0 makes\n"
+"                       idle CPUs poll instead of halting, so a sleeping censor is woken\n"
+"                       without the slow return of a halted CPU (idle CPUs spin meanwhile)\n"
 "  --duration S         stop after S seconds\n"
 "  -w FILE              write every frame seen and forged to a pcap file\n"
 "  --json               one JSON object per event;  -q  only the final counts\n"
@@ -117,7 +122,7 @@ static int parse_dst(const char *s, struct caddr *addr, uint8_t *plen)
 int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
     enum { O_KEYWORD = 256, O_HOST, O_SNI, O_PORT, O_DST, O_INJ, O_TO, O_COUNT, O_RES, O_RESMODE,
-           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM, O_BUSY, O_DROP };
+           O_TCB, O_MAXF, O_SEED, O_DUR, O_JSON, O_CSUM, O_BUSY, O_DROP, O_CPULAT };
     static const struct option lo[] = {
         { "iface", required_argument, 0, 'i' },  { "keyword", required_argument, 0, O_KEYWORD },
         { "host", required_argument, 0, O_HOST }, { "sni", required_argument, 0, O_SNI },
@@ -128,13 +133,14 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         { "max-flows", required_argument, 0, O_MAXF }, { "seed", required_argument, 0, O_SEED },
         { "duration", required_argument, 0, O_DUR }, { "json", no_argument, 0, O_JSON },
         { "check-checksums", no_argument, 0, O_CSUM }, { "busy-poll", no_argument, 0, O_BUSY },
-        { "drop", no_argument, 0, O_DROP },
+        { "drop", no_argument, 0, O_DROP }, { "cpu-latency", required_argument, 0, O_CPULAT },
         { "quiet", no_argument, 0, 'q' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     memset(o, 0, sizeof *o);
     o->inj = injector_find("gfw2");
     o->residual_s = -1;
     o->max_flows = 65536;
+    o->cpu_latency_us = -1;
     optind = 0;
     opterr = 0;
     int c;
@@ -153,6 +159,11 @@ int censor_parse_args(struct censor_opts *o, int argc, char **argv, char *err, s
         case O_CSUM: o->check_csum = true; break;
         case O_BUSY: o->busy_poll = true; break;
         case O_DROP: o->drop = true; break;
+        case O_CPULAT:
+            if (craft_parse_uint(optarg, CPU_LATENCY_MAX_US, &v, "--cpu-latency", err, errlen) < 0)
+                return -1;
+            o->cpu_latency_us = (int32_t)v;
+            break;
         case O_KEYWORD:
             if (add_str(o->keyword, &o->nkeyword, optarg, "--keyword", err, errlen) < 0)
                 return -1;
