@@ -208,22 +208,38 @@ static bool inspect(struct censor *c, struct cflow *f, const uint8_t *buf, size_
     return !pending;
 }
 
-/* Client data into the reassembly buffer at its stream offset; returns the contiguous
- * prefix length. */
+/* Bits [from, from + n) of map set. */
+static void map_set(uint8_t *map, size_t from, size_t n)
+{
+    size_t end = from + n;
+    for (; from < end && from % 8; from++)
+        map[from / 8] |= (uint8_t)(1u << (from % 8));
+    if (end - from >= 8) {
+        memset(map + from / 8, 0xff, (end - from) / 8);
+        from += (end - from) / 8 * 8;
+    }
+    for (; from < end; from++)
+        map[from / 8] |= (uint8_t)(1u << (from % 8));
+}
+
+/* Client data into the reassembly buffer at its stream offset (below CENSOR_BUF); returns
+ * the contiguous prefix length. */
 static size_t reassemble(struct cflow *f, uint8_t *buf, const struct frame *seg)
 {
     uint8_t *map = buf + CENSOR_BUF;
     uint32_t off = seg->seq - (f->isn + 1);
-    for (size_t i = 0; i < seg->payload_len; i++) {
-        uint32_t o = off + (uint32_t)i;
-        if (o >= CENSOR_BUF)
-            break;
-        buf[o] = seg->payload[i];
-        map[o / 8] |= (uint8_t)(1u << (o % 8));
-    }
+    size_t n = seg->payload_len < CENSOR_BUF - off ? seg->payload_len : CENSOR_BUF - off;
+    memcpy(buf + off, seg->payload, n);
+    map_set(map, off, n);
     size_t have = f->have;
-    while (have < CENSOR_BUF && (map[have / 8] & (1u << (have % 8))))
-        have++;
+    while (have < CENSOR_BUF) {
+        if (have % 8 == 0 && map[have / 8] == 0xff)
+            have += 8;
+        else if (map[have / 8] & (1u << (have % 8)))
+            have++;
+        else
+            break;
+    }
     return have;
 }
 
@@ -258,6 +274,16 @@ static void client_data(struct censor *c, struct cflow *f, const struct frame *s
         f->verdict = true;
         cflow_buf_release(&c->t, f);
         return;
+    }
+    if (off == 0 && !f->buf) {
+        /* The usual case: the stream's first segment, in order. Read in place: a request
+         * decided by its first segment (most are) needs no buffer, no copy, and the reset
+         * leaves that much sooner. Undecided, it is kept as any other segment is. */
+        size_t n = seg->payload_len < CENSOR_BUF ? seg->payload_len : CENSOR_BUF;
+        if (inspect(c, f, seg->payload, n, n >= CENSOR_BUF, seg, now)) {
+            f->verdict = true;
+            return;
+        }
     }
     uint8_t *buf = cflow_buf(&c->t, f);
     if (!buf)
