@@ -93,3 +93,19 @@ def test_ring_puts_vlan_tag_back(lab):
     assert f["TCP"].sport == 40404 and f["TCP"].flags == "S", f.summary()
     answers = [p for p in cap.packets if p.haslayer("TCP") and p["TCP"].dport == 40404]
     assert not answers, [p.summary() for p in answers]
+
+
+def test_cpu_latency_held_while_responding(lab):
+    """--cpu-latency US holds a PM QoS request while the responder runs (before it drops
+    privileges: the request needs root) and the kernel drops it at exit."""
+    from pathlib import Path
+
+    def qos():
+        return int.from_bytes(Path("/dev/cpu_dma_latency").read_bytes()[:4], "little", signed=True)
+
+    before = qos()
+    with lab.responder("-p", "80", "--mode", "rst", "--cpu-latency", "7") as resp:
+        assert qos() == min(before, 7)
+        assert resp.alive()
+        assert resp.stop() == 0, resp.stderr
+    assert qos() == before

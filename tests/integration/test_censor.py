@@ -407,9 +407,41 @@ def test_busy_poll_censors(lab, servers):
     it reacts (and that it no longer searches the whole ring on empty turns) is measured
     by scripts/bench censor, against the kernel in the same run."""
     with censor(lab, "--host", "blocked.test", "--residual", "0", "--busy-poll") as c:
+        # idle, a spinner keeps the kernel's send path warm with frames shorter than an
+        # Ethernet header, which the kernel refuses: none may leave
+        with lab.capture("s", "br0") as idle:
+            time.sleep(0.5)
         assert curl(lab, "blocked.test").returncode == 56
         assert curl(lab, "allowed.test").returncode == 0
+    assert idle.packets is not None and not [p for p in idle.packets if len(p) < 54], idle.packets
     assert [e["trigger"] for e in c.events if e["event"] == "trigger"] == ["host"]
+    assert "forged=6 " in c.counts, c.counts     # gfw2: three to each end, and nothing else
+
+
+def _qos():
+    """The CPU latency request in force, in microseconds (2000000000: none)."""
+    return int.from_bytes(Path("/dev/cpu_dma_latency").read_bytes()[:4], "little", signed=True)
+
+
+def test_cpu_latency_held_while_running_released_when_killed(lab, servers):
+    """--cpu-latency 0 holds a PM QoS request (idle CPUs poll rather than halt) while the
+    censor runs, still censors, and the kernel drops the request when the censor stops,
+    also when it is killed outright (the request is an open file)."""
+    before = _qos()
+    with censor(lab, "--host", "blocked.test", "--residual", "0", "--cpu-latency", "0") as c:
+        assert _qos() == 0
+        assert curl(lab, "blocked.test").returncode == 56
+    assert [e["trigger"] for e in c.events if e["event"] == "trigger"] == ["host"]
+    assert _qos() == before
+    p = lab.popen("s", [RSTCRAFT, "censor", "-i", "br0", "--port", "1", "--cpu-latency", "0"])
+    line = _readline_timeout(p.stderr, 5.0)
+    assert "CPU latency request held" in line, line
+    assert _qos() == 0
+    kill_proc(p, __import__("signal").SIGKILL)
+    deadline = time.monotonic() + 2
+    while _qos() != before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _qos() == before
 
 
 def _censor_tables(lab):

@@ -72,3 +72,12 @@ def test_help(lab):
     r = _run(lab, "--help")
     assert r.returncode == 0, r.stderr
     assert "-i" in r.stdout and "--mode" in r.stdout
+
+
+def test_cpu_latency_out_of_range(lab):
+    """--cpu-latency takes 0 to 1000000 microseconds, in the responder and the censor."""
+    for args in (["-i", "r0", "-a", RESP_IP, "--no-probe"], ["censor", "-i", "r0", "--port", "1"]):
+        for bad in ("-1", "1000001", "soon"):
+            r = _run(lab, *args, "--cpu-latency", bad)
+            assert r.returncode == 2, (args, bad, r.returncode, r.stderr)
+            assert "--cpu-latency" in _one_line(r)
