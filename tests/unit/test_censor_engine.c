@@ -220,6 +220,34 @@ static void out_of_order_request_reassembled(void **state)
     censor_free(&c);
 }
 
+/* A request decided by its first segment is read in place: it is censored even when every
+ * inspection buffer is lent out (idle connections that sent a few bytes hold them); one
+ * that needs a second segment does need a buffer, and without one it is counted. */
+static void first_segment_needs_no_buffer(void **state)
+{
+    (void)state;
+    struct censor c;
+    start(&c, "gfw1", TCB_STRICT);
+    uint16_t free_n = c.t.buf_free_n;
+    c.t.buf_free_n = 0;                       /* every buffer lent */
+    handshake(&c);
+    seg(&c, true, TH_PSH | TH_ACK, ISN + 1, SISN + 1, REQ, 64);
+    assert_int_equal(ntrig, 1);
+    assert_int_equal(c.t.no_buffer, 0);
+    assert_int_equal(nsent, 2);               /* gfw1: one to each end */
+    c.t.buf_free_n = free_n;
+    censor_free(&c);
+
+    start(&c, "gfw1", TCB_STRICT);
+    c.t.buf_free_n = 0;
+    handshake(&c);
+    seg(&c, true, TH_PSH | TH_ACK, ISN + 1, SISN + 1, "GET / HTTP/1.1\r\nHo", 64);
+    assert_int_equal(ntrig, 0);
+    assert_int_equal(c.t.no_buffer, 1);
+    c.t.buf_free_n = free_n;
+    censor_free(&c);
+}
+
 static void residual_blocks_then_expires(void **state)
 {
     (void)state;
@@ -411,6 +439,7 @@ int main(void)
         cmocka_unit_test(henan_clayton_geneva),
         cmocka_unit_test(models_against_moves),
         cmocka_unit_test(out_of_order_request_reassembled),
+        cmocka_unit_test(first_segment_needs_no_buffer),
         cmocka_unit_test(residual_blocks_then_expires),
         cmocka_unit_test(reused_port_is_a_new_connection),
         cmocka_unit_test(ipv6_resets_at_exact_seq_hop_limit_for_ttl),
