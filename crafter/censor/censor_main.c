@@ -16,6 +16,7 @@
 #include "cpu_latency.h"
 #include "craft.h"
 #include "netio.h"
+#include "rxring.h"
 
 static volatile sig_atomic_t censor_stop;
 static void on_sig(int s) { (void)s; censor_stop = 1; }
@@ -92,10 +93,11 @@ static void print_counts(const struct live *L)
     fprintf(stderr,
             "rstcraft censor: frames=%" PRIu64 " tcp=%" PRIu64 " flows=%" PRIu64 " triggers=%" PRIu64
             " residual=%" PRIu64 " forged=%" PRIu64 " unparsed=%" PRIu64 " malformed=%" PRIu64
-            " bad-checksum=%" PRIu64 " ignored-rst=%" PRIu64 " evicted=%" PRIu64 " no-buffer=%" PRIu64 "%s",
+            " bad-checksum=%" PRIu64 " ignored-rst=%" PRIu64 " evicted=%" PRIu64 " no-buffer=%" PRIu64
+            " ring-full=%" PRIu64 "%s",
             s->frames, s->tcp, s->flows, s->triggers, s->residual_hits, s->forged, s->unparsed,
             s->malformed, s->bad_csum, s->ignored_rst, L->c.t.evicted, L->c.t.no_buffer,
-            L->dropping ? "" : "\n");
+            L->net.rx_drop_kernel, L->dropping ? "" : "\n");
     if (L->dropping)
         fprintf(stderr, " drop-failed=%" PRIu64 "\n", L->drop.cmds_failed);
 }
@@ -214,6 +216,8 @@ int censor_main(int argc, char **argv)
 out:
     if (ran) {
         linesink_give_stdout(&sink, orig_stdout, "rstcraft censor");
+        /* frames the kernel could not put in the ring (read and reset by the kernel) */
+        L.net.rx_drop_kernel += rxring_drops(&L.net.ring);
         print_counts(&L);
     }
     if (L.dropping)
