@@ -233,4 +233,42 @@ int  censor_drop_open(struct censor_drop *d, char *err, size_t errlen);
 void censor_drop_flow(struct censor_drop *d, const struct cflow *f);
 /* Remove the tables now and let the janitor go. */
 void censor_drop_close(struct censor_drop *d);
+
+/* ---- a router's interface: forged frames addressed to this host leave by the route ---- */
+/* On a routed interface the client's frames carry this host's MAC as destination, and so
+ * does a reset forged toward the server: sent back out the interface it would reach no
+ * one. Such a frame (IFACE's own MAC as destination) is routed instead: it leaves through
+ * the route's egress with that interface's MAC and the next hop's, every other byte as
+ * forged (no kernel in between to rewrite the IP ID or TTL). */
+#define CENSOR_HOPS 8
+#define CENSOR_MARK 0x72737463u   /* "rstc": our own sends, told apart in the capture */
+struct censor_hop {
+    struct caddr dst;
+    int      ifindex;            /* 0: unresolvable (until `until`) */
+    uint8_t  src[6], nh[6];      /* egress MAC, next hop's MAC */
+    uint64_t until;              /* monotonic ns after which it is asked again */
+};
+struct censor_route {
+    int      fd;                 /* AF_PACKET, protocol 0 (never a tap), unbound: sendto names the egress */
+    uint8_t  ifmac[6];           /* the watched interface's own MAC */
+    struct censor_hop hop[CENSOR_HOPS];
+    unsigned next;               /* the slot replaced next */
+    uint64_t routed, unroutable, tx_err;
+    bool     said;               /* the one stderr line about an unroutable end */
+    /* the egress and next hop of dst (1), none (0, one line in why); netlink by default */
+    int    (*resolve)(const struct caddr *dst, struct censor_hop *h, char *why, size_t cap);
+};
+/* Is the forged frame addressed to this host (dst MAC == ifmac), and to whom? Pure. */
+bool censor_frame_to_self(const uint8_t *frame, size_t len, const uint8_t ifmac[6], struct caddr *dst);
+/* The cached hop for dst at now, resolved when absent or stale; NULL when unroutable
+ * (counted, said once on stderr). */
+const struct censor_hop *censor_route_hop(struct censor_route *r, const struct caddr *dst, uint64_t now);
+struct netio;
+/* Watch both directions of n (frames this host forwards out of it too, not our own sends,
+ * which carry CENSOR_MARK) and open the egress socket. 0, or -1 with one line in err. */
+int  censor_route_open(struct censor_route *r, struct netio *n, char *err, size_t errlen);
+/* Send a forged frame addressed to this host by its route: true when it was (or was
+ * counted as unroutable); false when it is not ours to route (send it out IFACE). */
+bool censor_route_send(struct censor_route *r, const uint8_t *frame, size_t len, uint64_t now);
+void censor_route_close(struct censor_route *r);
 #endif

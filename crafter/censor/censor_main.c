@@ -25,6 +25,7 @@ struct live {
     struct censor c;
     struct netio net;
     struct censor_drop drop;
+    struct censor_route route;   /* a router's interface: resets to the far end by the route */
     bool dropping;
     uint64_t t0;
     double real0;              /* wall clock at t0, for event times */
@@ -33,7 +34,8 @@ struct live {
 static void send_frame(void *user, const uint8_t *frame, size_t len)
 {
     struct live *L = user;
-    netio_send(&L->net, frame, len);
+    if (!censor_route_send(&L->route, frame, len, now_mono_ns()))
+        netio_send(&L->net, frame, len);
 }
 
 /* a.b.c.d:port, [v6]:port */
@@ -94,10 +96,10 @@ static void print_counts(const struct live *L)
             "rstcraft censor: frames=%" PRIu64 " tcp=%" PRIu64 " flows=%" PRIu64 " triggers=%" PRIu64
             " residual=%" PRIu64 " forged=%" PRIu64 " unparsed=%" PRIu64 " malformed=%" PRIu64
             " bad-checksum=%" PRIu64 " ignored-rst=%" PRIu64 " evicted=%" PRIu64 " no-buffer=%" PRIu64
-            " ring-full=%" PRIu64 "%s",
+            " ring-full=%" PRIu64 " routed=%" PRIu64 " unroutable=%" PRIu64 "%s",
             s->frames, s->tcp, s->flows, s->triggers, s->residual_hits, s->forged, s->unparsed,
             s->malformed, s->bad_csum, s->ignored_rst, L->c.t.evicted, L->c.t.no_buffer,
-            L->net.rx_drop_kernel, L->dropping ? "" : "\n");
+            L->net.rx_drop_kernel, L->route.routed, L->route.unroutable, L->dropping ? "" : "\n");
     if (L->dropping)
         fprintf(stderr, " drop-failed=%" PRIu64 "\n", L->drop.cmds_failed);
 }
@@ -107,6 +109,7 @@ int censor_main(int argc, char **argv)
     static struct live L;
     char err[NETIO_ERRLEN];
     memset(&L, 0, sizeof L);
+    L.route.fd = -1;
     int rc = censor_parse_args(&L.c.o, argc, argv, err, sizeof err);
     if (rc == 1)
         return 0;
@@ -130,6 +133,10 @@ int censor_main(int argc, char **argv)
     L.net.direct = true;
     L.net.snaplen = FRAME_MAX;
     if (netio_open(&L.net, L.c.o.ifname, NULL, err) < 0) {
+        fprintf(stderr, "rstcraft censor: %s\n", err);
+        goto out;
+    }
+    if (censor_route_open(&L.route, &L.net, err, sizeof err) < 0) {
         fprintf(stderr, "rstcraft censor: %s\n", err);
         goto out;
     }
@@ -224,6 +231,7 @@ out:
         censor_drop_close(&L.drop);
     if (qos_fd >= 0)
         close(qos_fd);
+    censor_route_close(&L.route);
     netio_close(&L.net);
     censor_free(&L.c);
     return status;

@@ -51,13 +51,13 @@ def _skip_or_fail(reason):
     pytest.skip(reason)
 
 
-def _lab(v6):
+def _lab(v6, routed=False):
     reason = _why_not()
     if reason:
         _skip_or_fail(reason)
     lab_ = labmod.Lab(f"rc{os.getpid()}")
     try:
-        lab_.up(v6=v6)
+        lab_.up(v6=v6, routed=routed)
     except BaseException:
         lab_.down()
         raise
@@ -71,6 +71,13 @@ def _lab(v6):
 @pytest.fixture(scope="module")
 def lab():
     yield from _lab(False)
+
+
+@pytest.fixture(scope="module")
+def lab_routed():
+    """Client and server on two subnets with ${ID}s routing between them, IPv4 and IPv6
+    (scripts/lab up --routed --v6)."""
+    yield from _lab(True, routed=True)
 
 
 @pytest.fixture(scope="module")

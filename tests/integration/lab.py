@@ -104,18 +104,20 @@ class Lab:
             _tmpdirs.add(self.tmp)
 
     # --- lifecycle ---
-    def up(self, v6=False):
+    def up(self, v6=False, routed=False):
+        """routed: ${ID}s routes between the client's and the server's subnets (scripts/lab
+        up --routed); ${ID}r has no link then."""
         # A stale lab carrying our pid can only be ours: remove it first.
         subprocess.run([str(LAB), "down", self.id], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
         with _lock:
             _labs.add(self.id)
-        r = subprocess.run([str(LAB), "up", self.id] + (["--v6"] if v6 else []),
+        r = subprocess.run([str(LAB), "up", self.id] + (["--v6"] if v6 else []) + (["--routed"] if routed else []),
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"scripts/lab up {self.id} failed: {r.stderr.strip()}")
         self.client_mac = self.mac("c", "c0")
-        self.resp_mac = self.mac("r", "r0")
+        self.resp_mac = None if routed else self.mac("r", "r0")
         return self
 
     def down(self):

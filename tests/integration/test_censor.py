@@ -38,14 +38,14 @@ def servers(lab):
 
 
 @contextlib.contextmanager
-def censor(lab, *args):
-    """rstcraft censor on br0 in the switch namespace; yields the process, whose JSON
-    events are read after it stops (p.events)."""
-    p = lab.popen("s", [RSTCRAFT, "censor", "-i", "br0", "--json", *args])
+def censor(lab, *args, iface="br0"):
+    """rstcraft censor on br0 (or iface) in the switch namespace; yields the process, whose
+    JSON events are read after it stops (p.events)."""
+    p = lab.popen("s", [RSTCRAFT, "censor", "-i", iface, "--json", *args])
     line = _readline_timeout(p.stderr, 5.0)
     if "removed" in line and "censors that are gone" in line:   # --drop's sweep said so first
         line = _readline_timeout(p.stderr, 5.0)
-    assert "watching br0" in line, line
+    assert f"watching {iface}" in line, line
     try:
         yield p
     finally:
