@@ -209,6 +209,19 @@ struct censor {
     void (*event)(void *user, const struct censor_event *ev);
     void *user;
 };
+/* A rehearsal of the trigger path on a scratch engine, for a spinner (censor_warm.c): its
+ * frames, flows and forged frames are its own and go nowhere. */
+#define CENSOR_WARM_FRAME 256
+struct censor_warm {
+    struct censor c;
+    uint8_t frame[4][CENSOR_WARM_FRAME];
+    size_t  len[4];
+    bool    inited, on;
+};
+int  censor_warm_init(struct censor_warm *w, const struct censor_opts *o);
+void censor_warm_run(struct censor_warm *w, uint64_t now_ns);
+void censor_warm_free(struct censor_warm *w);
+
 /* The options must have been parsed; send and event set by the caller. 0 or -1. */
 int  censor_init(struct censor *c, char *err, size_t errlen);
 void censor_free(struct censor *c);

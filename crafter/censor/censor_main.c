@@ -18,6 +18,8 @@
 #include "netio.h"
 #include "rxring.h"
 
+#define CENSOR_WARM_NS 20000ull   /* a rehearsal every 20 us of idle spinning */
+
 static volatile sig_atomic_t censor_stop;
 static void on_sig(int s) { (void)s; censor_stop = 1; }
 
@@ -169,7 +171,11 @@ int censor_main(int argc, char **argv)
                 L.c.o.inj->name, tcb_name(L.c.o.tcb), L.dropping ? ", dropping in table " : "",
                 L.dropping ? L.drop.table : "", qos_fd >= 0 ? ", CPU latency request held" : "");
     fflush(stderr);
-    uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0;
+    uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0, next_rehearsal = 0;
+    /* a spinner keeps its path from trigger to reset in the caches (censor_warm.c) */
+    static struct censor_warm warm;
+    if (L.c.o.busy_poll)
+        (void)censor_warm_init(&warm, &L.c.o);
     ran = true;
     /* a reader that does not keep up loses event lines (counted), never a trigger */
     orig_stdout = linesink_take_stdout(&sink, 256 * 1024);
@@ -216,8 +222,13 @@ int censor_main(int argc, char **argv)
         }
         if (spin && look)
             netio_spin_look(&L.net, got);
-        if (spin && got == 0)
+        if (spin && got == 0) {
             netio_spin_idle(&L.net, now);
+            if (now >= next_rehearsal) {
+                censor_warm_run(&warm, now);
+                next_rehearsal = now + CENSOR_WARM_NS;
+            }
+        }
     }
     status = 0;
 out:
@@ -232,6 +243,7 @@ out:
     if (qos_fd >= 0)
         close(qos_fd);
     censor_route_close(&L.route);
+    censor_warm_free(&warm);
     netio_close(&L.net);
     censor_free(&L.c);
     return status;

@@ -248,6 +248,36 @@ static void first_segment_needs_no_buffer(void **state)
     censor_free(&c);
 }
 
+/* The spinner's rehearsal (censor_warm.c) goes the whole way from handshake to forged
+ * resets on its own scratch engine, every time it runs, and touches nothing of the live
+ * engine: no frame reaches the live send hook, no event, no flow, no counter. */
+static void rehearsal_is_whole_and_apart(void **state)
+{
+    (void)state;
+    struct censor c;
+    start(&c, "gfw2", TCB_STRICT);
+    struct censor_warm w;
+    assert_int_equal(censor_warm_init(&w, &c.o), 0);
+    for (uint64_t i = 1; i <= 3; i++)
+        censor_warm_run(&w, i * 20000);
+    assert_int_equal(w.c.st.triggers, 3);      /* every rehearsal reached fire() */
+    assert_int_equal(w.c.st.forged, 18);       /* and forged gfw2's six */
+    assert_int_equal(nsent, 0);
+    assert_int_equal(ntrig, 0);
+    assert_int_equal(c.st.frames, 0);
+    assert_int_equal(c.t.used, 0);
+    censor_warm_free(&w);
+
+    c.o.nhost = 0;                             /* a keyword rule is rehearsed too */
+    static const char *kw = "forbidden";
+    c.o.keyword[c.o.nkeyword++] = kw;
+    assert_int_equal(censor_warm_init(&w, &c.o), 0);
+    censor_warm_run(&w, 20000);
+    assert_int_equal(w.c.st.triggers, 1);
+    censor_warm_free(&w);
+    censor_free(&c);
+}
+
 static void residual_blocks_then_expires(void **state)
 {
     (void)state;
@@ -440,6 +470,7 @@ int main(void)
         cmocka_unit_test(models_against_moves),
         cmocka_unit_test(out_of_order_request_reassembled),
         cmocka_unit_test(first_segment_needs_no_buffer),
+        cmocka_unit_test(rehearsal_is_whole_and_apart),
         cmocka_unit_test(residual_blocks_then_expires),
         cmocka_unit_test(reused_port_is_a_new_connection),
         cmocka_unit_test(ipv6_resets_at_exact_seq_hop_limit_for_ttl),
