@@ -562,7 +562,8 @@ def test_ipv6_host_sni_keyword_exact_resets(lab, servers6):
     assert bad.returncode == 56 and "reset by peer" in bad.stderr, (bad.returncode, bad.stderr)
     assert tls_ok.returncode == 0, tls_ok.stderr
     assert tls_bad.returncode != 0
-    assert k.stdout.strip() == "reset", (k.stdout, k.stderr)
+    assert k.stdout.strip() == "reset", (k.stdout, k.stderr, c.events, c.counts,
+                                         [p.summary() for p in ccap.packets][-12:])
     trig = [(e["trigger"], e["server"]) for e in c.events if e["event"] == "trigger"]
     assert trig == [("host", f"[{SERVER6}]:{HTTP_PORT}"), ("sni", f"[{SERVER6}]:{TLS_PORT}"),
                     ("keyword", f"[{SERVER6}]:{HTTP_PORT}")], trig
