@@ -305,7 +305,7 @@ def expected(pcap, forged, server=SERVER, client=CLIENT):
     # (its own capture: the order there is the order the client's kernel saw).
     sent_at, first_forged = _client_view(Path(pcap).with_name("client" + Path(pcap).suffix),
                                          client, forged_keys)
-    rsts, flows, fins, refused = [], {}, {}, set()
+    rsts, flows, fins, refused, isn = [], {}, {}, set(), {}
     for pkt in PcapReader(str(pcap)):
         ip = l3(pkt)
         quoted = icmp_refusal(pkt) if ip is not None else None
@@ -321,7 +321,13 @@ def expected(pcap, forged, server=SERVER, client=CLIENT):
         server_port = sport if ip.src == server else dport
         side = "server" if ip.src == server else "client"
         cport = dport if side == "server" else sport
-        fl = flows.setdefault((cport, server_port), {"client": 0, "server": 0, "syn": 0, "client_ack": 0})
+        # one record per connection: a client SYN with a new ISN starts the next one on the
+        # same ports (two rounds can reuse a client port, and an answered connection must not
+        # hide the next one's unanswered SYNs, nor the other way round)
+        if side == "client" and int(tcp.flags) & 0x12 == 0x02 and isn.get((cport, server_port)) != int(tcp.seq):
+            isn[(cport, server_port)] = int(tcp.seq)
+        fl = flows.setdefault((cport, server_port, isn.get((cport, server_port))),
+                              {"client": 0, "server": 0, "syn": 0, "client_ack": 0})
         fkey = (cport, server_port)
         if int(tcp.flags) & 0x04:
             key = (ip.src, sport, ip.dst, dport, int(tcp.seq), int(tcp.flags) & 0xff)
@@ -363,14 +369,14 @@ def expected(pcap, forged, server=SERVER, client=CLIENT):
                 fl["client_ack"] += 1
             if int(tcp.flags) & 0x12 == 0x02:
                 fl["syn"] += 1
-    no_answer = {(ep(client, c), ep(server, p)) for (c, p), f in flows.items()
+    no_answer = {(ep(client, c), ep(server, p)) for (c, p, _), f in flows.items()
                  if p in NO_ANSWER_PORTS and f["syn"] and not f["server"]}
-    maybe = {(ep(client, c), ep(server, p)) for (c, p), f in flows.items()
+    maybe = {(ep(client, c), ep(server, p)) for (c, p, _), f in flows.items()
              if f["syn"] and not f["server"] and p not in NO_ANSWER_PORTS and (c, p) not in refused}
     # Normal connections: no finding at all, unless the network made the kernel reset a
     # late segment after the clean close (labelled stale-connection above).
     late = {r[1] for r in rsts} | {r[2] for r in rsts}
-    normal = {ep(client, c) for (c, p), f in flows.items() if p == 9000} - late
+    normal = {ep(client, c) for (c, p, _), f in flows.items() if p == 9000} - late
     return rsts, no_answer, maybe, normal
 
 
