@@ -282,6 +282,6 @@ struct netio;
 int  censor_route_open(struct censor_route *r, struct netio *n, char *err, size_t errlen);
 /* Send a forged frame addressed to this host by its route: true when it was (or was
  * counted as unroutable); false when it is not ours to route (send it out IFACE). */
-bool censor_route_send(struct censor_route *r, const uint8_t *frame, size_t len, uint64_t now);
+bool censor_route_send(struct censor_route *r, const uint8_t *frame, size_t len);
 void censor_route_close(struct censor_route *r);
 #endif

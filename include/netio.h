@@ -69,9 +69,13 @@ int  netio_dispatch(struct netio *n, netio_rx_fn fn, void *user);
  * lost (frames wait behind it), so the ring is searched once. */
 void netio_spin_look(struct netio *n, int got);
 /* A spinner's empty turn at now_ns (monotonic): keeps the kernel's send path warm for the
- * next answer (see netio.c). Costs one refused system call every NETIO_WARM_NS. */
+ * next answer (see netio.c). Costs one refused system call every NETIO_WARM_NS; returns
+ * true on those turns, for a caller that keeps its own path warm at the same pace. */
 #define NETIO_WARM_NS 20000ull
-void netio_spin_idle(struct netio *n, uint64_t now_ns);
+bool netio_spin_idle(struct netio *n, uint64_t now_ns);
+/* Add the frames the kernel dropped for a full capture ring since the last call (it resets
+ * its count when read) to rx_drop_kernel. */
+void netio_take_drops(struct netio *n);
 /* After a poll that watched n->fd (its revents here, 0 if not polled) and n->lw.fd: take
  * the link changes and the capture socket's pending error, so that neither leaves poll
  * ready for ever, and say on stderr what changed, once: "rstcraft: r0: link down",

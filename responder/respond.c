@@ -244,8 +244,7 @@ static uint64_t stats_due(struct engine *e, struct netio *nio, const struct resp
 {
     if (!next || e->now_us < next)
         return next;
-    if (nio->direct)
-        nio->rx_drop_kernel += rxring_drops(&nio->ring);   /* read and reset by the kernel */
+    netio_take_drops(nio);
     resp_stats_print(stderr, e, nio, c->json, "stats", (double)(e->now_us - start) / 1e6);
     uint64_t every = (uint64_t)(c->stats_s * 1e6);
     next += every;

@@ -16,9 +16,6 @@
 #include "cpu_latency.h"
 #include "craft.h"
 #include "netio.h"
-#include "rxring.h"
-
-#define CENSOR_WARM_NS 20000ull   /* a rehearsal every 20 us of idle spinning */
 
 static volatile sig_atomic_t censor_stop;
 static void on_sig(int s) { (void)s; censor_stop = 1; }
@@ -36,7 +33,7 @@ struct live {
 static void send_frame(void *user, const uint8_t *frame, size_t len)
 {
     struct live *L = user;
-    if (!censor_route_send(&L->route, frame, len, now_mono_ns()))
+    if (!censor_route_send(&L->route, frame, len))
         netio_send(&L->net, frame, len);
 }
 
@@ -171,7 +168,7 @@ int censor_main(int argc, char **argv)
                 L.c.o.inj->name, tcb_name(L.c.o.tcb), L.dropping ? ", dropping in table " : "",
                 L.dropping ? L.drop.table : "", qos_fd >= 0 ? ", CPU latency request held" : "");
     fflush(stderr);
-    uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0, next_rehearsal = 0;
+    uint64_t next_tick = L.t0 + 1000000000ull, next_link = 0;
     /* a spinner keeps its path from trigger to reset in the caches (censor_warm.c) */
     static struct censor_warm warm;
     if (L.c.o.busy_poll)
@@ -222,20 +219,14 @@ int censor_main(int argc, char **argv)
         }
         if (spin && look)
             netio_spin_look(&L.net, got);
-        if (spin && got == 0) {
-            netio_spin_idle(&L.net, now);
-            if (now >= next_rehearsal) {
-                censor_warm_run(&warm, now);
-                next_rehearsal = now + CENSOR_WARM_NS;
-            }
-        }
+        if (spin && got == 0 && netio_spin_idle(&L.net, now))
+            censor_warm_run(&warm, now);   /* at the pace the send path is kept warm */
     }
     status = 0;
 out:
     if (ran) {
         linesink_give_stdout(&sink, orig_stdout, "rstcraft censor");
-        /* frames the kernel could not put in the ring (read and reset by the kernel) */
-        L.net.rx_drop_kernel += rxring_drops(&L.net.ring);
+        netio_take_drops(&L.net);   /* ring-full in the counts */
         print_counts(&L);
     }
     if (L.dropping)

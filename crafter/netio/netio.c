@@ -476,13 +476,21 @@ void netio_spin_look(struct netio *n, int got)
  * an Ethernet header: packet_snd allocates and copies it, then dev_validate_header
  * refuses it (EINVAL, below the device's min_header_len even for CAP_SYS_RAWIO), so
  * nothing leaves and nothing is counted. */
-void netio_spin_idle(struct netio *n, uint64_t now_ns)
+bool netio_spin_idle(struct netio *n, uint64_t now_ns)
 {
-    if (n->send_fd < 0 || now_ns < n->warm_next_ns)
-        return;
+    if (now_ns < n->warm_next_ns)
+        return false;
     n->warm_next_ns = now_ns + NETIO_WARM_NS;
     static const uint8_t runt[ETH_HLEN - 4];
-    (void)!send(n->send_fd, runt, sizeof runt, MSG_DONTWAIT);
+    if (n->send_fd >= 0)
+        (void)!send(n->send_fd, runt, sizeof runt, MSG_DONTWAIT);
+    return true;
+}
+
+void netio_take_drops(struct netio *n)
+{
+    if (n->direct && n->ring.fd >= 0)
+        n->rx_drop_kernel += rxring_drops(&n->ring);
 }
 
 static int sock_error(struct netio *n)
@@ -530,10 +538,9 @@ void netio_close(struct netio *n)
     linkwatch_close(&n->lw);
     free(n->txq);
     n->txq = NULL;
-    if (n->direct && n->ring.fd >= 0) {
-        n->rx_drop_kernel += rxring_drops(&n->ring);
+    netio_take_drops(n);
+    if (n->direct && n->ring.fd >= 0)
         rxring_close(&n->ring);
-    }
     if (n->pcap) {
         struct pcap_stat st;
         if (pcap_stats(n->pcap, &st) == 0)

@@ -131,11 +131,11 @@ static void send_leaves_other_frames_alone(void **st)
     memcpy(r.ifmac, ifmac, 6);
     uint8_t b[80];
     size_t n = frame(b, other, 0x0800);
-    assert_false(censor_route_send(&r, b, n, S));    /* not opened: nothing routed */
+    assert_false(censor_route_send(&r, b, n));    /* not opened: nothing routed */
     r.fd = 1000;                                     /* never written: the frame is not ours */
-    assert_false(censor_route_send(&r, b, n, S));
+    assert_false(censor_route_send(&r, b, n));
     n = frame(b, ifmac, 0x0800);
-    assert_true(censor_route_send(&r, b, n, S));     /* ours, unroutable: counted, not sent */
+    assert_true(censor_route_send(&r, b, n));     /* ours, unroutable: counted, not sent */
     assert_int_equal(r.unroutable, 1);
     assert_int_equal(r.routed + r.tx_err, 0);
 }
