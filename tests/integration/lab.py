@@ -49,6 +49,11 @@ def _forget(p):
         _procs.discard(p)
 
 
+def cpu_latency_now():
+    """The CPU latency request in force (PM QoS), in microseconds; 2000000000: none."""
+    return int.from_bytes(Path("/dev/cpu_dma_latency").read_bytes()[:4], "little", signed=True)
+
+
 def kill_proc(p, sig=signal.SIGTERM, wait=3.0):
     """Stop one process we started (by its pid), escalating to SIGKILL."""
     if p.poll() is None:

@@ -9,7 +9,7 @@ from scapy.layers.l2 import Dot1Q, Ether
 from scapy.utils import rdpcap
 
 import wire
-from lab import CLIENT_IP, RESP_IP
+from lab import CLIENT_IP, RESP_IP, cpu_latency_now
 
 
 ECHO_CLIENT = textwrap.dedent("""
@@ -98,14 +98,9 @@ def test_ring_puts_vlan_tag_back(lab):
 def test_cpu_latency_held_while_responding(lab):
     """--cpu-latency US holds a PM QoS request while the responder runs (before it drops
     privileges: the request needs root) and the kernel drops it at exit."""
-    from pathlib import Path
-
-    def qos():
-        return int.from_bytes(Path("/dev/cpu_dma_latency").read_bytes()[:4], "little", signed=True)
-
-    before = qos()
+    before = cpu_latency_now()
     with lab.responder("-p", "80", "--mode", "rst", "--cpu-latency", "7") as resp:
-        assert qos() == min(before, 7)
+        assert cpu_latency_now() == min(before, 7)
         assert resp.alive()
         assert resp.stop() == 0, resp.stderr
-    assert qos() == before
+    assert cpu_latency_now() == before

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import KERNEL_IP, RSTCRAFT, _readline_timeout, kill_proc
+from lab import KERNEL_IP, RSTCRAFT, _readline_timeout, cpu_latency_now, kill_proc
 from tools import require
 
 HTTP_PORT = 8080
@@ -419,30 +419,25 @@ def test_busy_poll_censors(lab, servers):
     assert "forged=6 " in c.counts, c.counts     # gfw2: three to each end, and nothing else
 
 
-def _qos():
-    """The CPU latency request in force, in microseconds (2000000000: none)."""
-    return int.from_bytes(Path("/dev/cpu_dma_latency").read_bytes()[:4], "little", signed=True)
-
-
 def test_cpu_latency_held_while_running_released_when_killed(lab, servers):
     """--cpu-latency 0 holds a PM QoS request (idle CPUs poll rather than halt) while the
     censor runs, still censors, and the kernel drops the request when the censor stops,
     also when it is killed outright (the request is an open file)."""
-    before = _qos()
+    before = cpu_latency_now()
     with censor(lab, "--host", "blocked.test", "--residual", "0", "--cpu-latency", "0") as c:
-        assert _qos() == 0
+        assert cpu_latency_now() == 0
         assert curl(lab, "blocked.test").returncode == 56
     assert [e["trigger"] for e in c.events if e["event"] == "trigger"] == ["host"]
-    assert _qos() == before
+    assert cpu_latency_now() == before
     p = lab.popen("s", [RSTCRAFT, "censor", "-i", "br0", "--port", "1", "--cpu-latency", "0"])
     line = _readline_timeout(p.stderr, 5.0)
     assert "CPU latency request held" in line, line
-    assert _qos() == 0
+    assert cpu_latency_now() == 0
     kill_proc(p, __import__("signal").SIGKILL)
     deadline = time.monotonic() + 2
-    while _qos() != before and time.monotonic() < deadline:
+    while cpu_latency_now() != before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _qos() == before
+    assert cpu_latency_now() == before
 
 
 def _censor_tables(lab):

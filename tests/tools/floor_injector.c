@@ -4,7 +4,7 @@
  * beyond a search for MARKER in each frame. For a frame that holds the marker it sends one
  * RST|ACK back to the frame's sender: MACs, addresses and ports swapped, seq = the frame's
  * ack, TTL 111, checksums right. The send goes through a protocol-0 packet socket bound to
- * IFACE, as the censor's does.
+ * IFACE, as the censor's does. Checksums by crafter/wire/csum.c, compiled in beside it.
  *
  *     floor_injector IFACE MARKER      (prints "ready"; runs until killed)
  *
@@ -22,29 +22,14 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "csum.h"
 
 #define BLOCK (1u << 20)
 #define SLOT 2048u
 #define BLOCKS 16u
 
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)~s;
-}
-
-static uint32_t sum(const uint8_t *p, size_t n, uint32_t s)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        s += (uint32_t)(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        s += (uint32_t)(p[n - 1] << 8);
-    return s;
-}
-
-/* The RST|ACK answering IPv4/TCP frame f (its header lengths ihl, thl, payload plen). */
-static size_t answer(uint8_t *o, const uint8_t *f, size_t ihl, size_t thl, size_t plen)
+/* The RST|ACK answering IPv4/TCP frame f (its IP header length ihl, payload plen). */
+static size_t answer(uint8_t *o, const uint8_t *f, size_t ihl, size_t plen)
 {
     const uint8_t *ip = f + 14, *tcp = ip + ihl;
     memcpy(o, f + 6, 6);
@@ -59,7 +44,7 @@ static size_t answer(uint8_t *o, const uint8_t *f, size_t ihl, size_t thl, size_
     oi[9] = 6;
     memcpy(oi + 12, ip + 16, 4);
     memcpy(oi + 16, ip + 12, 4);
-    uint16_t c = fold(sum(oi, 20, 0));
+    uint16_t c = csum_fold(csum_partial(oi, 20, 0));
     oi[10] = (uint8_t)(c >> 8);
     oi[11] = (uint8_t)c;
     memcpy(ot, tcp + 2, 2);
@@ -73,11 +58,9 @@ static size_t answer(uint8_t *o, const uint8_t *f, size_t ihl, size_t thl, size_
     ot[11] = (uint8_t)ack;
     ot[12] = 0x50;
     ot[13] = 0x14;                                 /* RST|ACK */
-    uint32_t ps = sum(oi + 12, 8, 0) + 6 + 20;
-    c = fold(sum(ot, 20, ps));
+    c = csum_fold(csum_partial(ot, 20, csum_partial(oi + 12, 8, 0) + 6 + 20));
     ot[16] = (uint8_t)(c >> 8);
     ot[17] = (uint8_t)c;
-    (void)thl;
     return 54;
 }
 
@@ -133,7 +116,7 @@ int main(int argc, char **argv)
             size_t ihl = (size_t)(f[14] & 0x0f) * 4, thl = (size_t)(f[14 + ihl + 12] >> 4) * 4;
             size_t tot = (size_t)(f[16] << 8 | f[17]);
             if (14 + ihl + thl <= n && tot >= ihl + thl)
-                (void)!send(tx, out, answer(out, f, ihl, thl, tot - ihl - thl), MSG_DONTWAIT);
+                (void)!send(tx, out, answer(out, f, ihl, tot - ihl - thl), MSG_DONTWAIT);
         }
         __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     }
